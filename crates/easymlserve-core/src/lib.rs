@@ -1,0 +1,21 @@
+//! The easymlserve contract: what a model author implements, and the shared wire types.
+//!
+//! This crate has no async runtime, HTTP or GUI dependency, so a model crate compiles little. Implement
+//! [`Service`] for your model; the `easymlserve` crate serves it.
+
+mod error;
+mod example;
+mod request;
+mod service;
+mod spec;
+pub mod validate;
+
+pub use error::{ErrorBody, ServiceError};
+pub use example::example_from_schema;
+pub use request::{RequestError, from_value, parse_request};
+pub use service::{Service, ServiceInfo};
+pub use spec::ServiceSpec;
+pub use validate::Validator;
+
+/// Re-exported so user crates derive `JsonSchema` without naming the version.
+pub use schemars;

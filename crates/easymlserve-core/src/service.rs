@@ -1,0 +1,90 @@
+//! The `Service` trait: what a model author implements to be served.
+//!
+//! A service loads its model once and then answers JSON requests. The request and response are typed
+//! (serde + JSON Schema) so the server can validate input, document it in OpenAPI and generate forms.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::ServiceError;
+
+/// Who the service is: shown in `/api/spec`, the OpenAPI document and the GUIs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ServiceInfo {
+    /// Short name, for example `"Load forecasting"`.
+    pub name: String,
+    /// Version of the model or service, for example `"1.0.0"`.
+    pub version: String,
+    /// One or two sentences on what the service does, for non-expert users.
+    pub description: String,
+}
+
+impl ServiceInfo {
+    /// Info with a name and the defaults for the rest.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the version.
+    #[must_use]
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+}
+
+impl Default for ServiceInfo {
+    fn default() -> Self {
+        Self {
+            name: "easymlserve service".to_owned(),
+            version: "0.1.0".to_owned(),
+            description: String::new(),
+        }
+    }
+}
+
+/// A machine-learning service: load a model once, then turn requests into responses.
+///
+/// `process` takes `&self` and may run on several worker threads at once; keep mutable state behind a
+/// lock, or serve with one worker. It runs on a blocking worker thread, never on the async runtime, so
+/// it may take seconds of CPU. A panic inside it fails only that request.
+///
+/// For raw JSON in and out, use `serde_json::Value` as both `Request` and `Response`.
+pub trait Service: Send + Sync + 'static {
+    /// The request body. Validated against its JSON Schema before `process` sees it.
+    type Request: DeserializeOwned + JsonSchema + Send + 'static;
+    /// The response body.
+    type Response: Serialize + JsonSchema + Send + 'static;
+
+    /// Name, version and description of the service.
+    fn info(&self) -> ServiceInfo {
+        ServiceInfo::default()
+    }
+
+    /// Loads weights or data; runs once, off the async runtime, before the service reports ready.
+    ///
+    /// While it runs, `/health/live` answers and `/health/ready` and `/process` answer 503. If it fails,
+    /// the server keeps running, not ready, and reports the reason in `/health/ready`.
+    fn load_model(&mut self) -> Result<(), ServiceError> {
+        Ok(())
+    }
+
+    /// Answers one request.
+    fn process(&self, request: Self::Request) -> Result<Self::Response, ServiceError>;
+
+    /// An example request body, shown in the OpenAPI document and the docs page.
+    fn example_request(&self) -> Option<serde_json::Value> {
+        None
+    }
+}

@@ -1,0 +1,160 @@
+//! `ServerConfig`: the one typed configuration of a server, with safe defaults, and the layering
+//! code defaults < `EASYMLSERVE_*` environment < command-line flags.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::auth::ApiKeys;
+
+/// Environment variable holding comma-separated API keys.
+pub const ENV_API_KEYS: &str = "EASYMLSERVE_API_KEYS";
+/// Environment variable naming a file of API keys, one per line.
+pub const ENV_API_KEYS_FILE: &str = "EASYMLSERVE_API_KEYS_FILE";
+
+/// How a server listens, queues and limits work. Build it with `..Default::default()`.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to bind; `127.0.0.1` by default so nothing is exposed by accident.
+    pub host: IpAddr,
+    /// Port to bind; 8000 by default, 0 picks a free one.
+    pub port: u16,
+    /// Model worker threads; defaults to the number of CPU cores.
+    pub workers: usize,
+    /// Requests that may wait for a worker before new ones get 503.
+    pub queue_capacity: usize,
+    /// Longest a request may wait and run before it gets 504.
+    pub timeout: Duration,
+    /// Largest accepted request body in bytes; 32 MiB by default.
+    pub body_limit: usize,
+    /// Accepted API keys; empty means no authentication.
+    pub api_keys: ApiKeys,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8000,
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
+            queue_capacity: 64,
+            timeout: Duration::from_secs(60),
+            body_limit: 32 * 1024 * 1024,
+            api_keys: ApiKeys::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The socket address to bind.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+
+    /// Checks the values that have no meaningful zero.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("workers", self.workers),
+            ("queue_capacity", self.queue_capacity),
+            ("body_limit", self.body_limit),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    name: name.to_owned(),
+                    message: "must be at least 1".to_owned(),
+                });
+            }
+        }
+        if self.timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "timeout".to_owned(),
+                message: "must be above zero".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why a configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A setting has a value it cannot take.
+    #[error("`{name}` {message}")]
+    Invalid {
+        /// The setting or environment variable.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The API keys file could not be read.
+    #[error("cannot read the API keys file `{path}`: {source}")]
+    KeysFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Command-line flags of a served binary. Each falls back to its `EASYMLSERVE_*` variable, then to the
+/// value set in code. API keys themselves are never a flag: they come from `EASYMLSERVE_API_KEYS` or a
+/// file, so they do not show up in `ps` or shell history.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to bind [default: 127.0.0.1].
+    #[arg(long, env = "EASYMLSERVE_HOST")]
+    pub host: Option<IpAddr>,
+    /// Port to bind, 0 for any free port [default: 8000].
+    #[arg(long, env = "EASYMLSERVE_PORT")]
+    pub port: Option<u16>,
+    /// Model worker threads [default: CPU cores].
+    #[arg(long, env = "EASYMLSERVE_WORKERS")]
+    pub workers: Option<usize>,
+    /// Requests that may wait for a worker before 503 [default: 64].
+    #[arg(long, env = "EASYMLSERVE_QUEUE_CAPACITY")]
+    pub queue_capacity: Option<usize>,
+    /// Seconds a request may take before 504 [default: 60].
+    #[arg(long, env = "EASYMLSERVE_TIMEOUT_SECS")]
+    pub timeout_secs: Option<f64>,
+    /// Largest request body in bytes [default: 33554432 (32 MiB)].
+    #[arg(long, env = "EASYMLSERVE_BODY_LIMIT")]
+    pub body_limit: Option<usize>,
+    /// File of API keys, one per line (`#` starts a comment).
+    #[arg(long, env = ENV_API_KEYS_FILE)]
+    pub api_keys_file: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Lays these flags (and the environment) over `config`, and adds keys from the environment.
+    pub fn apply(self, mut config: ServerConfig) -> Result<ServerConfig, ConfigError> {
+        config.host = self.host.unwrap_or(config.host);
+        config.port = self.port.unwrap_or(config.port);
+        config.workers = self.workers.unwrap_or(config.workers);
+        config.queue_capacity = self.queue_capacity.unwrap_or(config.queue_capacity);
+        config.body_limit = self.body_limit.unwrap_or(config.body_limit);
+        if let Some(secs) = self.timeout_secs {
+            config.timeout =
+                Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
+                    name: "timeout_secs".to_owned(),
+                    message: format!("must be a positive number of seconds, got {secs}"),
+                })?;
+        }
+        if let Ok(list) = std::env::var(ENV_API_KEYS) {
+            config.api_keys.extend(ApiKeys::parse_list(&list));
+        }
+        if let Some(path) = &self.api_keys_file {
+            config.api_keys.extend(read_keys_file(path)?);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+fn read_keys_file(path: &Path) -> Result<ApiKeys, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::KeysFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(ApiKeys::parse_lines(&text))
+}

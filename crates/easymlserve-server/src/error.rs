@@ -1,0 +1,204 @@
+//! `ApiError`: the one error type of the HTTP layer. Every failure a client can see is a variant here,
+//! mapped to its status code and stable `error_type` in one exhaustive `match`.
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use easymlserve_core::{ErrorBody, RequestError, ServiceError};
+
+/// Everything that can go wrong in a request, as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON.
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// 400: the body could not be read.
+    #[error("the request body could not be read: {0}")]
+    BodyRead(String),
+    /// 401: no API key, or a wrong one.
+    #[error(
+        "a valid API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
+    )]
+    Unauthorized,
+    /// 404: no such route.
+    #[error("no route for {method} {path}; see /docs for the API")]
+    NotFound {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+    },
+    /// 405: the route exists, the method does not.
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+    },
+    /// 413: the body is over the configured limit.
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: the body is not declared as JSON.
+    #[error("the request body must be sent with `Content-Type: application/json`, got {0}")]
+    UnsupportedMediaType(String),
+    /// 422: a field is missing, of the wrong type or out of range (found by validation).
+    #[error("{message}")]
+    InvalidRequest {
+        /// The path of the field, such as `models[1]`; empty for the whole body.
+        field: String,
+        /// The message naming the field.
+        message: String,
+    },
+    /// 422: the model refused the input.
+    #[error("{message}")]
+    InvalidInput {
+        /// The field the model named, if any.
+        field: Option<String>,
+        /// The model's message.
+        message: String,
+    },
+    /// 503: the queue is full.
+    #[error("the server is busy: the request queue is full ({capacity} waiting); retry shortly")]
+    QueueFull {
+        /// The queue capacity.
+        capacity: usize,
+    },
+    /// 503: the model is not loaded (yet), or failed to load.
+    #[error("the service is not ready: {0}")]
+    NotReady(String),
+    /// 503: the server is shutting down.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    /// 504: the model took longer than the timeout.
+    #[error("the model did not answer within {} s", .0.as_secs_f64())]
+    Timeout(Duration),
+    /// 500: the model returned an error (detail in the log only).
+    #[error("the model failed to process the request; the server log has the details")]
+    ModelFailed,
+    /// 500: the model panicked (detail in the log only).
+    #[error("the model crashed while processing the request; the server log has the details")]
+    ModelPanicked,
+    /// 500: something in the server itself failed.
+    #[error("internal server error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_) | Self::BodyRead(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InvalidRequest { .. } | Self::InvalidInput { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::QueueFull { .. } | Self::NotReady(_) | Self::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::ModelFailed | Self::ModelPanicked | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The stable snake_case identifier sent as `error_type`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "malformed_json",
+            Self::BodyRead(_) => "body_read_failed",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound { .. } => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::InvalidRequest { .. } => "validation_error",
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::QueueFull { .. } => "queue_full",
+            Self::NotReady(_) => "not_ready",
+            Self::ShuttingDown => "shutting_down",
+            Self::Timeout(_) => "timeout",
+            Self::ModelFailed => "model_error",
+            Self::ModelPanicked => "model_panic",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The field this error concerns, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::InvalidRequest { field, .. } if !field.is_empty() => Some(field),
+            Self::InvalidInput {
+                field: Some(field), ..
+            } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The JSON body sent for this error.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.to_string(),
+            error_type: self.error_type().to_owned(),
+            field: self.field().map(str::to_owned),
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for the 503 answers.
+    fn retry_after(&self) -> Option<&'static str> {
+        match self {
+            Self::QueueFull { .. } => Some("1"),
+            Self::NotReady(_) | Self::ShuttingDown => Some("5"),
+            _ => None,
+        }
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(err: RequestError) -> Self {
+        match err {
+            RequestError::Malformed(message) => Self::MalformedJson(message),
+            RequestError::Invalid(invalid) => Self::InvalidRequest {
+                field: invalid.path,
+                message: invalid.message,
+            },
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        let message = err.to_string();
+        match err {
+            ServiceError::InvalidInput { field, .. } => Self::InvalidInput { field, message },
+            ServiceError::Failed(_) => Self::ModelFailed,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = (status, axum::Json(self.body())).into_response();
+        let headers = response.headers_mut();
+        if let Some(seconds) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
+        }
+        if self == Self::Unauthorized {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"easymlserve\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,26 @@
+//! The easymlserve REST server: serves a [`Service`](easymlserve_core::Service) with validation, a
+//! bounded worker pool, timeouts, health probes, metrics, API keys, OpenAPI docs and graceful shutdown.
+//!
+//! Most users reach this through the `easymlserve` crate: `Server::new(service).run()`.
+
+mod auth;
+mod config;
+mod engine;
+mod error;
+mod extract;
+pub mod logging;
+mod metrics;
+mod openapi;
+mod routes;
+mod server;
+mod state;
+
+pub use auth::ApiKeys;
+pub use config::{ConfigError, ENV_API_KEYS, ENV_API_KEYS_FILE, ServeArgs, ServerConfig};
+pub use engine::{Engine, Readiness};
+pub use error::ApiError;
+pub use extract::{ValidJson, read_json_body};
+pub use openapi::openapi_document;
+pub use routes::{router, routes};
+pub use server::{Server, ServerError, shutdown_signal};
+pub use state::AppState;

@@ -1,0 +1,235 @@
+//! Prometheus metrics of one server: counters, gauges and histograms under the `easymlserve_` prefix,
+//! rendered as text at `GET /metrics`. Per server, not global, so several servers in one process
+//! (tests, a co-hosted UI) keep separate books.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds, in seconds, of the latency histogram buckets.
+const BUCKETS: [f64; 15] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+            self.counts[i] += 1;
+        }
+        self.sum += seconds;
+        self.count += 1;
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        let mut cumulative = 0;
+        for (bound, n) in BUCKETS.iter().zip(self.counts) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let braces = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
+        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
+    }
+}
+
+/// Gauges read when the metrics are rendered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Snapshot {
+    pub ready: bool,
+    pub workers: usize,
+    pub queue_capacity: usize,
+}
+
+/// The metrics of one server.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    model_time: Mutex<Histogram>,
+    queue_time: Mutex<Histogram>,
+    model_failures: Mutex<BTreeMap<&'static str, u64>>,
+    queue_depth: AtomicI64,
+    in_flight: AtomicI64,
+    busy_workers: AtomicI64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Metrics {
+    /// Records one finished HTTP request.
+    pub(crate) fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        *lock(&self.requests)
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
+        lock(&self.latency)
+            .entry(route.to_owned())
+            .or_default()
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records time spent inside `process`.
+    pub(crate) fn record_model_time(&self, elapsed: Duration) {
+        lock(&self.model_time).observe(elapsed.as_secs_f64());
+    }
+
+    /// Records time a request waited in the queue.
+    pub(crate) fn record_queue_time(&self, elapsed: Duration) {
+        lock(&self.queue_time).observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a request the model did not answer normally (`error`, `panic`, `timeout`, `abandoned`).
+    pub(crate) fn record_model_failure(&self, kind: &'static str) {
+        *lock(&self.model_failures).entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn queue_depth(&self) -> &AtomicI64 {
+        &self.queue_depth
+    }
+
+    pub(crate) fn in_flight(&self) -> &AtomicI64 {
+        &self.in_flight
+    }
+
+    pub(crate) fn busy_workers(&self) -> &AtomicI64 {
+        &self.busy_workers
+    }
+
+    /// The Prometheus text exposition.
+    pub(crate) fn render(&self, snapshot: Snapshot) -> String {
+        let mut out = String::with_capacity(4096);
+        header(
+            &mut out,
+            "easymlserve_requests_total",
+            "counter",
+            "HTTP requests by method, route and status.",
+        );
+        for ((method, route, status), n) in lock(&self.requests).iter() {
+            let _ = writeln!(
+                out,
+                "easymlserve_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        let name = "easymlserve_request_duration_seconds";
+        header(
+            &mut out,
+            name,
+            "histogram",
+            "HTTP request latency in seconds, by route.",
+        );
+        for (route, h) in lock(&self.latency).iter() {
+            h.render(&mut out, name, &format!("route=\"{route}\""));
+        }
+        let name = "easymlserve_model_duration_seconds";
+        header(
+            &mut out,
+            name,
+            "histogram",
+            "Time spent inside the model's process call, in seconds.",
+        );
+        lock(&self.model_time).render(&mut out, name, "");
+        let name = "easymlserve_queue_wait_seconds";
+        header(
+            &mut out,
+            name,
+            "histogram",
+            "Time requests waited in the queue for a worker, in seconds.",
+        );
+        lock(&self.queue_time).render(&mut out, name, "");
+        let name = "easymlserve_model_failures_total";
+        header(
+            &mut out,
+            name,
+            "counter",
+            "Requests the model did not answer normally, by kind.",
+        );
+        for (kind, n) in lock(&self.model_failures).iter() {
+            let _ = writeln!(out, "{name}{{kind=\"{kind}\"}} {n}");
+        }
+        let gauges = [
+            (
+                "easymlserve_queue_depth",
+                "Requests waiting for a worker.",
+                self.queue_depth.load(Ordering::Relaxed),
+            ),
+            (
+                "easymlserve_in_flight_requests",
+                "HTTP requests being handled.",
+                self.in_flight.load(Ordering::Relaxed),
+            ),
+            (
+                "easymlserve_busy_workers",
+                "Workers running the model now.",
+                self.busy_workers.load(Ordering::Relaxed),
+            ),
+            (
+                "easymlserve_workers",
+                "Model worker threads.",
+                snapshot.workers as i64,
+            ),
+            (
+                "easymlserve_queue_capacity",
+                "Requests the queue holds before 503.",
+                snapshot.queue_capacity as i64,
+            ),
+            (
+                "easymlserve_ready",
+                "1 when the model is loaded and serving.",
+                i64::from(snapshot.ready),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            header(&mut out, name, "gauge", help);
+            let _ = writeln!(out, "{name} {value}");
+        }
+        out
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let mut h = Histogram::default();
+        for s in [0.0001, 0.003, 0.003, 100.0] {
+            h.observe(s);
+        }
+        let mut out = String::new();
+        h.render(&mut out, "x", "");
+        assert!(out.contains("x_bucket{le=\"0.0005\"} 1\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"0.005\"} 3\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"30\"} 3\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"+Inf\"} 4\n"), "{out}");
+        assert!(out.contains("x_count 4\n"), "{out}");
+    }
+}

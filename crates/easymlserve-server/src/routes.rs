@@ -1,0 +1,152 @@
+//! The router of the REST contract (DESIGN.md section 4) and its handlers.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use easymlserve_core::Service;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::require_key;
+use crate::engine::Readiness;
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+use crate::metrics::Snapshot;
+use crate::state::AppState;
+
+/// The complete router of a service: `/process`, `/api/spec`, `/openapi.json`, `/docs`, health and
+/// metrics, with JSON errors for unknown routes and methods. `/process` and `/metrics` need an API key
+/// when keys are configured; the health probes and the documentation never do.
+pub fn router<S: Service>(state: AppState<S>) -> Router {
+    routes(state.clone()).with_state(state)
+}
+
+/// The routes with the state still open, so a co-hosted GUI can merge its own before `with_state`.
+pub fn routes<S: Service>(state: AppState<S>) -> Router<AppState<S>> {
+    let protected = Router::new()
+        .route("/process", post(process::<S>))
+        .route("/metrics", get(metrics::<S>))
+        .route_layer(from_fn_with_state(state.keys.clone(), require_key));
+    let docs: Router<AppState<S>> = SwaggerUi::new("/docs")
+        .external_url_unchecked("/openapi.json", (*state.openapi).clone())
+        .into();
+    Router::new()
+        .merge(protected)
+        .route("/api/spec", get(spec::<S>))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready::<S>))
+        .route("/", get(|| async { Redirect::temporary("/docs/") }))
+        .merge(docs)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state, observe::<S>))
+}
+
+async fn process<S: Service>(
+    State(state): State<AppState<S>>,
+    ValidJson(request): ValidJson<S::Request>,
+) -> Result<Response, ApiError> {
+    let body = state.engine.call(request).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+async fn spec<S: Service>(State(state): State<AppState<S>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        state.spec.clone(),
+    )
+        .into_response()
+}
+
+async fn live() -> Response {
+    axum::Json(json!({"status": "live"})).into_response()
+}
+
+async fn ready<S: Service>(State(state): State<AppState<S>>) -> Response {
+    let (status, error) = match state.engine.readiness() {
+        Readiness::Ready => return axum::Json(json!({"status": "ready"})).into_response(),
+        Readiness::Loading => ("loading", "the model is still loading".to_owned()),
+        Readiness::Failed(reason) => ("failed", format!("the model failed to load: {reason}")),
+        Readiness::Stopping => ("stopping", "the server is shutting down".to_owned()),
+    };
+    let body = json!({"status": status, "error": error, "error_type": "not_ready"});
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, HeaderValue::from_static("5"))],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+async fn metrics<S: Service>(State(state): State<AppState<S>>) -> Response {
+    let snapshot = Snapshot {
+        ready: state.engine.readiness() == Readiness::Ready,
+        workers: state.engine.workers(),
+        queue_capacity: state.engine.queue_capacity(),
+    };
+    let text = state.metrics.render(snapshot);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::NotFound {
+        method: request.method().to_string(),
+        path: request.uri().path().to_owned(),
+    }
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: request.method().to_string(),
+        path: request.uri().path().to_owned(),
+    }
+}
+
+/// Counts, times and logs every request: one log line per request with method, path, status, duration.
+async fn observe<S: Service>(
+    State(state): State<AppState<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    state.metrics.in_flight().fetch_add(1, Ordering::Relaxed);
+    let response = next.run(request).await;
+    state.metrics.in_flight().fetch_sub(1, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .record_request(method.as_str(), &route, status, elapsed);
+    tracing::info!(target: "easymlserve::access", %method, %path, status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
+    response
+}

@@ -1,0 +1,87 @@
+//! `AppState`: what every handler shares: the engine, the validator, the pre-rendered documents.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use easymlserve_core::{Service, ServiceSpec, Validator};
+
+use crate::auth::ApiKeys;
+use crate::config::ServerConfig;
+use crate::engine::{Engine, PoolSize};
+use crate::metrics::Metrics;
+use crate::openapi::openapi_document;
+
+/// The shared state of one server's router.
+pub struct AppState<S: Service> {
+    pub(crate) engine: Arc<Engine<S>>,
+    pub(crate) validator: Arc<Validator>,
+    pub(crate) spec: Bytes,
+    pub(crate) openapi: Arc<serde_json::Value>,
+    pub(crate) keys: ApiKeys,
+    pub(crate) body_limit: usize,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+impl<S: Service> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self {
+            engine: Arc::clone(&self.engine),
+            validator: Arc::clone(&self.validator),
+            spec: self.spec.clone(),
+            openapi: Arc::clone(&self.openapi),
+            keys: self.keys.clone(),
+            body_limit: self.body_limit,
+            metrics: Arc::clone(&self.metrics),
+        }
+    }
+}
+
+impl<S: Service> AppState<S> {
+    /// State for `service` under `config`. The model is not loaded yet: call [`AppState::load`].
+    pub fn new(service: S, config: &ServerConfig) -> Self {
+        Self::with_ui_spec(service, config, None)
+    }
+
+    /// Like [`AppState::new`], with the UI components to publish in `/api/spec`.
+    pub fn with_ui_spec(service: S, config: &ServerConfig, ui: Option<serde_json::Value>) -> Self {
+        let mut spec = ServiceSpec::of(&service);
+        spec.ui = ui;
+        let spec = Bytes::from(serde_json::to_vec(&spec).unwrap_or_default());
+        let openapi = openapi_document(&service, config.api_keys.is_enabled());
+        let metrics = Arc::new(Metrics::default());
+        let size = PoolSize {
+            workers: config.workers,
+            queue_capacity: config.queue_capacity,
+            timeout: config.timeout,
+        };
+        Self {
+            engine: Arc::new(Engine::new(service, size, Arc::clone(&metrics))),
+            validator: Arc::new(Validator::for_type::<S::Request>()),
+            spec,
+            openapi: Arc::new(openapi),
+            keys: config.api_keys.clone(),
+            body_limit: config.body_limit,
+            metrics,
+        }
+    }
+
+    /// Runs `load_model` and starts the workers; see [`Engine::load`].
+    pub async fn load(&self) -> Result<(), String> {
+        self.engine.load().await
+    }
+
+    /// The engine, for calling the model without HTTP (a co-hosted UI does this).
+    pub fn engine(&self) -> &Arc<Engine<S>> {
+        &self.engine
+    }
+
+    /// The validator of request bodies.
+    pub fn validator(&self) -> &Validator {
+        &self.validator
+    }
+
+    /// The OpenAPI document.
+    pub fn openapi(&self) -> &serde_json::Value {
+        &self.openapi
+    }
+}

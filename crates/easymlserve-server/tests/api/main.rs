@@ -1,0 +1,10 @@
+//! Integration tests of the REST server over real HTTP on 127.0.0.1:0, one module per feature area.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod auth;
+mod errors;
+mod execution;
+mod lifecycle;
+mod routes;
+mod util;

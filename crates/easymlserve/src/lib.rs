@@ -1,0 +1,112 @@
+//! # easymlserve
+//!
+//! Turn a trained model into a REST service, in a few lines of Rust. You write a [`Service`]: load the
+//! model once, then answer typed JSON requests. easymlserve validates requests against the request
+//! type's JSON Schema (errors name the field), queues them for a pool of model worker threads, and
+//! serves `POST /process`, `GET /api/spec`, `GET /openapi.json`, `GET /docs`, health probes and
+//! Prometheus metrics, with API keys and graceful shutdown.
+//!
+//! ## A whole service
+//!
+//! ```no_run
+//! use easymlserve::prelude::*;
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct Request { text: String, #[schemars(range(min = 1, max = 10))] repeat: u32 }
+//!
+//! #[derive(Serialize, JsonSchema)]
+//! struct Response { text: String }
+//!
+//! struct Echo;
+//!
+//! impl Service for Echo {
+//!     type Request = Request;
+//!     type Response = Response;
+//!     fn process(&self, r: Request) -> Result<Response, ServiceError> {
+//!         Ok(Response { text: r.text.repeat(r.repeat as usize) })
+//!     }
+//! }
+//!
+//! fn main() -> std::process::ExitCode { Server::new(Echo).run() }
+//! ```
+//!
+//! `cargo run` it, then `curl -s localhost:8000/process -H 'content-type: application/json'
+//! -d '{"text": "hi", "repeat": 3}'` answers `{"text":"hihihi"}`, and a `repeat` of 11 answers 422
+//! with ``"`repeat` must be at most 10, got 11"``. The binary also takes `--port`, `--host`,
+//! `--workers`, `--queue-capacity`, `--timeout-secs`, `--body-limit`, `--api-keys-file` (or their
+//! `EASYMLSERVE_*` variables), and `openapi` prints the OpenAPI document.
+//!
+//! ## Calling it from Rust, and testing it
+//!
+//! [`Server::serve_with_shutdown`] serves on any listener until a future completes, and [`Client`]
+//! speaks the REST contract:
+//!
+//! ```
+//! use easymlserve::prelude::*;
+//! use serde_json::{Value, json};
+//!
+//! /// A raw-JSON service: `serde_json::Value` in and out, no schema.
+//! struct Upper;
+//!
+//! impl Service for Upper {
+//!     type Request = Value;
+//!     type Response = Value;
+//!     fn process(&self, request: Value) -> Result<Value, ServiceError> {
+//!         let text = request["text"].as_str().ok_or_else(|| ServiceError::invalid_field("text", "must be a string"))?;
+//!         Ok(json!({"text": text.to_uppercase()}))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("http://{}", listener.local_addr()?);
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let server = tokio::spawn(Server::new(Upper).serve_with_shutdown(listener, async { let _ = stopped.await; }));
+//!
+//! let client = Client::new(url)?;
+//! while client.ready().await.is_err() { tokio::time::sleep(std::time::Duration::from_millis(5)).await; }
+//! assert_eq!(client.process_json(&json!({"text": "hi"})).await?, json!({"text": "HI"}));
+//! let err = client.process_json(&json!({"text": 1})).await.unwrap_err();
+//! assert_eq!((err.status(), err.error_type()), (Some(422), Some("invalid_input")));
+//!
+//! let _ = stop.send(());
+//! server.await??;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `server` | yes | [`Server`], the REST server (axum + tokio) |
+//! | `client` | yes | [`Client`], the typed HTTP client (reqwest) |
+//!
+//! Without features this crate is only the contract (`Service`, `ServiceError`), which a model crate can
+//! implement without compiling an HTTP stack.
+
+pub use easymlserve_core as core;
+pub use easymlserve_core::{
+    ErrorBody, Service, ServiceError, ServiceInfo, ServiceSpec, Validator, schemars,
+};
+pub use serde;
+pub use serde_json;
+
+#[cfg(feature = "client")]
+pub use easymlserve_client::{Client, ClientError};
+#[cfg(feature = "server")]
+pub use easymlserve_server as server;
+#[cfg(feature = "server")]
+pub use easymlserve_server::{ApiKeys, Server, ServerConfig};
+
+/// The names most services need: `use easymlserve::prelude::*;`.
+pub mod prelude {
+    pub use easymlserve_core::schemars::JsonSchema;
+    pub use easymlserve_core::{Service, ServiceError, ServiceInfo};
+    pub use serde::{Deserialize, Serialize};
+
+    #[cfg(feature = "client")]
+    pub use easymlserve_client::Client;
+    #[cfg(feature = "server")]
+    pub use easymlserve_server::{Server, ServerConfig};
+}

@@ -1,0 +1,51 @@
+//! The echo service: the smallest complete easymlserve service, used by the quickstart, the tests and
+//! the benchmark. Run it with `cargo run -p echo`.
+
+use easymlserve::prelude::*;
+
+/// What to echo.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EchoRequest {
+    /// The text to repeat.
+    pub text: String,
+    /// How many times to repeat it, 1 to 10.
+    #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 10))]
+    pub repeat: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The echoed text.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct EchoResponse {
+    /// The text, repeated.
+    pub text: String,
+}
+
+/// Repeats a text.
+pub struct Echo;
+
+impl Service for Echo {
+    type Request = EchoRequest;
+    type Response = EchoResponse;
+
+    fn info(&self) -> ServiceInfo {
+        ServiceInfo::new("echo")
+            .version(env!("CARGO_PKG_VERSION"))
+            .description("Repeats a text 1 to 10 times.")
+    }
+
+    fn process(&self, request: EchoRequest) -> Result<EchoResponse, ServiceError> {
+        Ok(EchoResponse {
+            text: request.text.repeat(request.repeat as usize),
+        })
+    }
+
+    fn example_request(&self) -> Option<easymlserve::serde_json::Value> {
+        Some(easymlserve::serde_json::json!({"text": "hello ", "repeat": 3}))
+    }
+}
