@@ -45,10 +45,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -75,8 +72,8 @@ async fn run(command: Command) -> Result<String> {
             timeout_secs,
         } => {
             let request = read_request(&data)?;
-            let timeout = Duration::try_from_secs_f64(timeout_secs)
-                .context("`--timeout-secs` must be a positive number")?;
+            let timeout =
+                Duration::try_from_secs_f64(timeout_secs).context("`--timeout-secs` must be a positive number")?;
             let client = Client::new(url)?.timeout(timeout);
             let answer = client.process_json(&request).await?;
             Ok(serde_json::to_string_pretty(&answer)?)
@@ -97,8 +94,7 @@ fn read_request(data: &str) -> Result<serde_json::Value> {
             .context("cannot read the request from standard input")?;
         text
     } else if let Some(path) = data.strip_prefix('@') {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the request file `{path}`"))?
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the request file `{path}`"))?
     } else {
         data.to_owned()
     };

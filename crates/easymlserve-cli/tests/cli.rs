@@ -71,11 +71,7 @@ async fn call_prints_the_answer_from_inline_json_or_a_file() {
         r#"{"x": 12}"#.into(),
     ])
     .await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(answer, json!({"square": 144}));
 

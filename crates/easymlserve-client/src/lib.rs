@@ -87,9 +87,7 @@ impl Client {
     pub fn new(base_url: impl Into<String>) -> Result<Self, ClientError> {
         let url = base_url.into();
         let base = url.trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://"))
-            || base.len() <= "https://".len()
-        {
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() <= "https://".len() {
             return Err(ClientError::InvalidUrl {
                 url,
                 message: "it must start with http:// or https://".to_owned(),
@@ -109,8 +107,7 @@ impl Client {
 
     /// Sends `key` with every request as `Authorization: Bearer <key>`.
     pub fn api_key(mut self, key: &str) -> Result<Self, ClientError> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-            .map_err(|_| ClientError::InvalidApiKey)?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| ClientError::InvalidApiKey)?;
         value.set_sensitive(true);
         self.api_key = Some(value);
         Ok(self)
@@ -154,10 +151,7 @@ impl Client {
     }
 
     /// Calls `POST /process` with raw JSON.
-    pub async fn process_json(
-        &self,
-        request: &serde_json::Value,
-    ) -> Result<serde_json::Value, ClientError> {
+    pub async fn process_json(&self, request: &serde_json::Value) -> Result<serde_json::Value, ClientError> {
         self.process(request).await
     }
 
@@ -173,16 +167,12 @@ impl Client {
 
     /// Whether `GET /health/live` answers 200.
     pub async fn live(&self) -> Result<(), ClientError> {
-        self.get_json::<serde_json::Value>("/health/live")
-            .await
-            .map(drop)
+        self.get_json::<serde_json::Value>("/health/live").await.map(drop)
     }
 
     /// Whether `GET /health/ready` answers 200; the error says why not.
     pub async fn ready(&self) -> Result<(), ClientError> {
-        self.get_json::<serde_json::Value>("/health/ready")
-            .await
-            .map(drop)
+        self.get_json::<serde_json::Value>("/health/ready").await.map(drop)
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
@@ -207,13 +197,10 @@ async fn decode<T: DeserializeOwned>(
         source,
     })?;
     let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|source| ClientError::Transport {
-            url: url.to_owned(),
-            source,
-        })?;
+    let bytes = response.bytes().await.map_err(|source| ClientError::Transport {
+        url: url.to_owned(),
+        source,
+    })?;
     if !status.is_success() {
         let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
             error: String::from_utf8_lossy(&bytes).chars().take(500).collect(),

@@ -34,14 +34,11 @@ fn build(schema: &Value, root: &Value, depth: usize) -> Value {
         return build(target, root, depth + 1);
     }
     for key in ["allOf", "anyOf", "oneOf"] {
-        let non_null = schema
-            .get(key)
-            .and_then(Value::as_array)
-            .and_then(|options| {
-                options
-                    .iter()
-                    .find(|o| o.get("type").and_then(Value::as_str) != Some("null"))
-            });
+        let non_null = schema.get(key).and_then(Value::as_array).and_then(|options| {
+            options
+                .iter()
+                .find(|o| o.get("type").and_then(Value::as_str) != Some("null"))
+        });
         if let Some(option) = non_null {
             return build(option, root, depth + 1);
         }
@@ -55,21 +52,14 @@ fn build(schema: &Value, root: &Value, depth: usize) -> Value {
             .unwrap_or("null"),
         _ => "",
     };
-    let bound = schema
-        .get("minimum")
-        .or_else(|| schema.get("maximum"))
-        .cloned();
+    let bound = schema.get("minimum").or_else(|| schema.get("maximum")).cloned();
     match ty {
         "string" => Value::String("text".to_owned()),
         "integer" => bound.unwrap_or(Value::from(0)),
         "number" => bound.unwrap_or(Value::from(0.0)),
         "boolean" => Value::Bool(false),
         "array" => {
-            let n = schema
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .unwrap_or(1)
-                .clamp(1, 8);
+            let n = schema.get("minItems").and_then(Value::as_u64).unwrap_or(1).clamp(1, 8);
             let item = schema
                 .get("items")
                 .map_or(Value::Null, |items| build(items, root, depth + 1));

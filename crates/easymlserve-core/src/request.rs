@@ -27,20 +27,13 @@ impl RequestError {
 }
 
 /// Parses `body` as JSON, validates it against `validator` and deserializes it into `T`.
-pub fn parse_request<T: DeserializeOwned>(
-    validator: &Validator,
-    body: &[u8],
-) -> Result<T, RequestError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
+pub fn parse_request<T: DeserializeOwned>(validator: &Validator, body: &[u8]) -> Result<T, RequestError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
     from_value(validator, value)
 }
 
 /// Validates an already parsed JSON value and deserializes it into `T`.
-pub fn from_value<T: DeserializeOwned>(
-    validator: &Validator,
-    value: serde_json::Value,
-) -> Result<T, RequestError> {
+pub fn from_value<T: DeserializeOwned>(validator: &Validator, value: serde_json::Value) -> Result<T, RequestError> {
     validator.validate(&value).map_err(RequestError::Invalid)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();

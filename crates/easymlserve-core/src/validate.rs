@@ -54,18 +54,9 @@ impl Validator {
         self.check(&self.root, instance, &mut path, 0)
     }
 
-    fn check(
-        &self,
-        schema: &Value,
-        inst: &Value,
-        path: &mut Vec<Seg>,
-        depth: usize,
-    ) -> Result<(), Invalid> {
+    fn check(&self, schema: &Value, inst: &Value, path: &mut Vec<Seg>, depth: usize) -> Result<(), Invalid> {
         if depth > MAX_DEPTH {
-            return Err(invalid(
-                path,
-                "the request schema nests too deeply to check".to_owned(),
-            ));
+            return Err(invalid(path, "the request schema nests too deeply to check".to_owned()));
         }
         let schema = match schema {
             Value::Bool(true) => return Ok(()),
@@ -79,12 +70,7 @@ impl Validator {
             let target = reference
                 .strip_prefix('#')
                 .and_then(|pointer| self.root.pointer(pointer))
-                .ok_or_else(|| {
-                    invalid(
-                        path,
-                        format!("the request schema has an unknown reference {reference}"),
-                    )
-                })?;
+                .ok_or_else(|| invalid(path, format!("the request schema has an unknown reference {reference}")))?;
             self.check(target, inst, path, depth + 1)?;
         }
         if let Some(Value::Array(all)) = schema.get("allOf") {
@@ -110,13 +96,7 @@ impl Validator {
 
     /// Passes if one option fits; otherwise reports the error that got furthest into the value, or,
     /// when every option is a literal (a documented enum), the list of allowed values.
-    fn check_any(
-        &self,
-        options: &[Value],
-        inst: &Value,
-        path: &mut Vec<Seg>,
-        depth: usize,
-    ) -> Result<(), Invalid> {
+    fn check_any(&self, options: &[Value], inst: &Value, path: &mut Vec<Seg>, depth: usize) -> Result<(), Invalid> {
         let literals: Option<Vec<&Value>> = options
             .iter()
             .map(literal_values)
@@ -129,11 +109,7 @@ impl Validator {
             let listed: Vec<String> = allowed.iter().map(|v| v.to_string()).collect();
             return Err(invalid(
                 path,
-                format!(
-                    "{} must be one of {}, got {inst}",
-                    name(path),
-                    listed.join(", ")
-                ),
+                format!("{} must be one of {}, got {inst}", name(path), listed.join(", ")),
             ));
         }
         let mut best: Option<Invalid> = None;
@@ -161,11 +137,7 @@ impl Validator {
             if (items.len() as u64) < min {
                 return Err(invalid(
                     path,
-                    format!(
-                        "{} needs at least {min} items, got {}",
-                        name(path),
-                        items.len()
-                    ),
+                    format!("{} needs at least {min} items, got {}", name(path), items.len()),
                 ));
             }
         }
@@ -173,11 +145,7 @@ impl Validator {
             if items.len() as u64 > max {
                 return Err(invalid(
                     path,
-                    format!(
-                        "{} takes at most {max} items, got {}",
-                        name(path),
-                        items.len()
-                    ),
+                    format!("{} takes at most {max} items, got {}", name(path), items.len()),
                 ));
             }
         }
@@ -222,10 +190,7 @@ impl Validator {
             if let Some(sub) = sub {
                 path.push(Seg::Key(key.clone()));
                 let result = match sub {
-                    Value::Bool(false) => Err(invalid(
-                        path,
-                        format!("{} is not a known field", name(path)),
-                    )),
+                    Value::Bool(false) => Err(invalid(path, format!("{} is not a known field", name(path)))),
                     _ => self.check(sub, value, path, depth + 1),
                 };
                 path.pop();
@@ -307,11 +272,7 @@ fn fits_type(expected: &str, value: &Value) -> bool {
         "object" => value.is_object(),
         "number" => value.is_number(),
         "integer" => {
-            value.is_i64()
-                || value.is_u64()
-                || value
-                    .as_f64()
-                    .is_some_and(|f| f.fract() == 0.0 && f.is_finite())
+            value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0 && f.is_finite())
         }
         _ => true,
     }
@@ -357,20 +318,13 @@ fn check_enum(schema: &Map<String, Value>, inst: &Value, path: &[Seg]) -> Result
             let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
             return Err(invalid(
                 path,
-                format!(
-                    "{} must be one of {}, got {inst}",
-                    name(path),
-                    listed.join(", ")
-                ),
+                format!("{} must be one of {}, got {inst}", name(path), listed.join(", ")),
             ));
         }
     }
     if let Some(expected) = schema.get("const") {
         if expected != inst {
-            return Err(invalid(
-                path,
-                format!("{} must be {expected}, got {inst}", name(path)),
-            ));
+            return Err(invalid(path, format!("{} must be {expected}, got {inst}", name(path))));
         }
     }
     Ok(())
@@ -385,41 +339,25 @@ fn check_number(schema: &Map<String, Value>, inst: &Value, path: &[Seg]) -> Resu
     if let Some(min) = bound("minimum").filter(|min| x < *min) {
         return Err(invalid(
             path,
-            format!(
-                "{} must be at least {}, got {shown}",
-                name(path),
-                fmt_num(min)
-            ),
+            format!("{} must be at least {}, got {shown}", name(path), fmt_num(min)),
         ));
     }
     if let Some(max) = bound("maximum").filter(|max| x > *max) {
         return Err(invalid(
             path,
-            format!(
-                "{} must be at most {}, got {shown}",
-                name(path),
-                fmt_num(max)
-            ),
+            format!("{} must be at most {}, got {shown}", name(path), fmt_num(max)),
         ));
     }
     if let Some(min) = bound("exclusiveMinimum").filter(|min| x <= *min) {
         return Err(invalid(
             path,
-            format!(
-                "{} must be greater than {}, got {shown}",
-                name(path),
-                fmt_num(min)
-            ),
+            format!("{} must be greater than {}, got {shown}", name(path), fmt_num(min)),
         ));
     }
     if let Some(max) = bound("exclusiveMaximum").filter(|max| x >= *max) {
         return Err(invalid(
             path,
-            format!(
-                "{} must be less than {}, got {shown}",
-                name(path),
-                fmt_num(max)
-            ),
+            format!("{} must be less than {}, got {shown}", name(path), fmt_num(max)),
         ));
     }
     Ok(())
@@ -435,21 +373,13 @@ fn fmt_num(x: f64) -> String {
 
 fn check_string(schema: &Map<String, Value>, s: &str, path: &[Seg]) -> Result<(), Invalid> {
     let len = s.chars().count() as u64;
-    if let Some(min) = schema
-        .get("minLength")
-        .and_then(Value::as_u64)
-        .filter(|min| len < *min)
-    {
+    if let Some(min) = schema.get("minLength").and_then(Value::as_u64).filter(|min| len < *min) {
         return Err(invalid(
             path,
             format!("{} needs at least {min} characters, got {len}", name(path)),
         ));
     }
-    if let Some(max) = schema
-        .get("maxLength")
-        .and_then(Value::as_u64)
-        .filter(|max| len > *max)
-    {
+    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64).filter(|max| len > *max) {
         return Err(invalid(
             path,
             format!("{} takes at most {max} characters, got {len}", name(path)),

@@ -70,20 +70,60 @@ fn a_valid_request_parses_with_defaults() {
 #[test]
 fn each_keyword_names_the_field() {
     let cases = [
-        (with("name", json!("")), "name", "`name` needs at least 1 characters, got 0"),
-        (with("name", json!("abcdef")), "name", "`name` takes at most 5 characters, got 6"),
-        (with("models", json!(["lr", "rf"])), "models[1]", "`models[1]` must be one of \"lr\", \"svr\", got \"rf\""),
-        (with("models", json!("lr")), "models", "`models` must be an array, got a string"),
+        (
+            with("name", json!("")),
+            "name",
+            "`name` needs at least 1 characters, got 0",
+        ),
+        (
+            with("name", json!("abcdef")),
+            "name",
+            "`name` takes at most 5 characters, got 6",
+        ),
+        (
+            with("models", json!(["lr", "rf"])),
+            "models[1]",
+            "`models[1]` must be one of \"lr\", \"svr\", got \"rf\"",
+        ),
+        (
+            with("models", json!("lr")),
+            "models",
+            "`models` must be an array, got a string",
+        ),
         (with("count", json!(0)), "count", "`count` must be at least 1, got 0"),
-        (with("count", json!(2.5)), "count", "`count` must be an integer, got a number"),
-        (with("points", json!([{"lat": 1}, {"lat": 91}])), "points[1].lat", "`points[1].lat` must be at most 90, got 91"),
-        (with("points", json!([{}])), "points[0].lat", "`points[0].lat` is required"),
-        (with("note", json!(5)), "note", "`note` must be a string or null, got an integer"),
-        (with("limit", json!(300)), "limit", "`limit` must be at most 255, got 300"),
+        (
+            with("count", json!(2.5)),
+            "count",
+            "`count` must be an integer, got a number",
+        ),
+        (
+            with("points", json!([{"lat": 1}, {"lat": 91}])),
+            "points[1].lat",
+            "`points[1].lat` must be at most 90, got 91",
+        ),
+        (
+            with("points", json!([{}])),
+            "points[0].lat",
+            "`points[0].lat` is required",
+        ),
+        (
+            with("note", json!(5)),
+            "note",
+            "`note` must be a string or null, got an integer",
+        ),
+        (
+            with("limit", json!(300)),
+            "limit",
+            "`limit` must be at most 255, got 300",
+        ),
         (with("extra", json!(true)), "extra", "`extra` is not a known field"),
     ];
     for (value, path, message) in cases {
-        assert_eq!(check(value.clone()), Err((path.to_owned(), message.to_owned())), "for {value}");
+        assert_eq!(
+            check(value.clone()),
+            Err((path.to_owned(), message.to_owned())),
+            "for {value}"
+        );
     }
 }
 

@@ -53,10 +53,7 @@ impl ApiKeys {
 
     /// Keys from a file's text: one per line, `#` starts a comment line.
     pub fn parse_lines(text: &str) -> Self {
-        Self::new(
-            text.lines()
-                .filter(|line| !line.trim_start().starts_with('#')),
-        )
+        Self::new(text.lines().filter(|line| !line.trim_start().starts_with('#')))
     }
 
     /// Adds the keys of `other`.
@@ -81,9 +78,9 @@ impl ApiKeys {
 
     /// Whether `candidate` is one of the keys. Every key is compared in full, whatever matches.
     pub fn accepts(&self, candidate: &[u8]) -> bool {
-        self.0.iter().fold(false, |found, key| {
-            constant_time_eq(&key.0, candidate) | found
-        })
+        self.0
+            .iter()
+            .fold(false, |found, key| constant_time_eq(&key.0, candidate) | found)
     }
 
     /// Checks the request headers: `Authorization: Bearer <key>` or `x-api-key: <key>`.
@@ -94,19 +91,11 @@ impl ApiKeys {
         let bearer = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|v| v.trim().as_bytes());
         let header_key = headers.get("x-api-key").map(|v| v.as_bytes());
-        let ok =
-            bearer.is_some_and(|k| self.accepts(k)) | header_key.is_some_and(|k| self.accepts(k));
-        if ok {
-            Ok(())
-        } else {
-            Err(ApiError::Unauthorized)
-        }
+        let ok = bearer.is_some_and(|k| self.accepts(k)) | header_key.is_some_and(|k| self.accepts(k));
+        if ok { Ok(()) } else { Err(ApiError::Unauthorized) }
     }
 }
 

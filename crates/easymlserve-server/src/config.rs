@@ -134,11 +134,10 @@ impl ServeArgs {
         config.queue_capacity = self.queue_capacity.unwrap_or(config.queue_capacity);
         config.body_limit = self.body_limit.unwrap_or(config.body_limit);
         if let Some(secs) = self.timeout_secs {
-            config.timeout =
-                Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
-                    name: "timeout_secs".to_owned(),
-                    message: format!("must be a positive number of seconds, got {secs}"),
-                })?;
+            config.timeout = Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
+                name: "timeout_secs".to_owned(),
+                message: format!("must be a positive number of seconds, got {secs}"),
+            })?;
         }
         if let Ok(list) = std::env::var(ENV_API_KEYS) {
             config.api_keys.extend(ApiKeys::parse_list(&list));

@@ -86,11 +86,7 @@ impl<S: Service> Engine<S> {
     /// Runs `load_model` on a blocking thread, then starts the workers. Runs once; later calls return
     /// the first outcome.
     pub async fn load(&self) -> Result<(), String> {
-        let service = self
-            .unloaded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let service = self.unloaded.lock().unwrap_or_else(PoisonError::into_inner).take();
         let Some(mut service) = service else {
             return match self.readiness() {
                 Readiness::Failed(reason) => Err(reason),
@@ -135,11 +131,7 @@ impl<S: Service> Engine<S> {
         let (tx, rx) = sync_channel::<Job<S>>(self.size.queue_capacity);
         let rx = Arc::new(Mutex::new(rx));
         for index in 0..self.size.workers {
-            let (service, rx, metrics) = (
-                Arc::clone(&service),
-                Arc::clone(&rx),
-                Arc::clone(&self.metrics),
-            );
+            let (service, rx, metrics) = (Arc::clone(&service), Arc::clone(&rx), Arc::clone(&self.metrics));
             let spawned = std::thread::Builder::new()
                 .name(format!("easymlserve-worker-{index}"))
                 .spawn(move || worker_loop(&*service, &rx, &metrics));
@@ -204,9 +196,7 @@ impl<S: Service> Engine<S> {
                 return Err(ApiError::Timeout(self.size.timeout));
             }
             Ok(Err(_)) => {
-                return Err(ApiError::Internal(
-                    "the worker stopped before answering".to_owned(),
-                ));
+                return Err(ApiError::Internal("the worker stopped before answering".to_owned()));
             }
             Ok(Ok(outcome)) => outcome,
         };
@@ -254,9 +244,7 @@ fn worker_loop<S: Service>(service: &S, rx: &Mutex<Receiver<Job<S>>>, metrics: &
         metrics.busy_workers().fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let outcome = match catch_unwind(AssertUnwindSafe(|| service.process(job.request))) {
-            Ok(Ok(response)) => serde_json::to_vec(&response)
-                .map(Bytes::from)
-                .map_err(Failure::Encode),
+            Ok(Ok(response)) => serde_json::to_vec(&response).map(Bytes::from).map_err(Failure::Encode),
             Ok(Err(err)) => Err(Failure::Service(err)),
             Err(panic) => Err(Failure::Panic(panic_message(&*panic))),
         };

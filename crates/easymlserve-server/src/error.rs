@@ -17,9 +17,7 @@ pub enum ApiError {
     #[error("the request body could not be read: {0}")]
     BodyRead(String),
     /// 401: no API key, or a wrong one.
-    #[error(
-        "a valid API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
-    )]
+    #[error("a valid API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`")]
     Unauthorized,
     /// 404: no such route.
     #[error("no route for {method} {path}; see /docs for the API")]
@@ -98,16 +96,10 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::InvalidRequest { .. } | Self::InvalidInput { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Self::QueueFull { .. } | Self::NotReady(_) | Self::ShuttingDown => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::InvalidRequest { .. } | Self::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::QueueFull { .. } | Self::NotReady(_) | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            Self::ModelFailed | Self::ModelPanicked | Self::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::ModelFailed | Self::ModelPanicked | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -137,9 +129,7 @@ impl ApiError {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::InvalidRequest { field, .. } if !field.is_empty() => Some(field),
-            Self::InvalidInput {
-                field: Some(field), ..
-            } => Some(field),
+            Self::InvalidInput { field: Some(field), .. } => Some(field),
             _ => None,
         }
     }

@@ -26,10 +26,7 @@ impl<S: Service> FromRequest<AppState<S>> for ValidJson<S::Request> {
 /// Reads a JSON body of at most `limit` bytes, checking the declared type and length first.
 pub async fn read_json_body(request: Request, limit: usize) -> Result<Bytes, ApiError> {
     let headers = request.headers();
-    let content_type = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !is_json(content_type) {
         let got = if content_type.is_empty() {
             "none".to_owned()
@@ -47,22 +44,14 @@ pub async fn read_json_body(request: Request, limit: usize) -> Result<Bytes, Api
     }
     match Limited::new(request.into_body(), limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::PayloadTooLarge { limit })
-        }
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::PayloadTooLarge { limit }),
         Err(err) => Err(ApiError::BodyRead(err.to_string())),
     }
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 #[cfg(test)]

@@ -34,16 +34,9 @@ impl Histogram {
         let mut cumulative = 0;
         for (bound, n) in BUCKETS.iter().zip(self.counts) {
             cumulative += n;
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
-            );
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}");
         }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
         let braces = if labels.is_empty() {
             String::new()
         } else {
@@ -185,11 +178,7 @@ impl Metrics {
                 "Workers running the model now.",
                 self.busy_workers.load(Ordering::Relaxed),
             ),
-            (
-                "easymlserve_workers",
-                "Model worker threads.",
-                snapshot.workers as i64,
-            ),
+            ("easymlserve_workers", "Model worker threads.", snapshot.workers as i64),
             (
                 "easymlserve_queue_capacity",
                 "Requests the queue holds before 503.",

@@ -54,10 +54,7 @@ async fn process<S: Service>(
 ) -> Result<Response, ApiError> {
     let body = state.engine.call(request).await?;
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         body,
     )
         .into_response())
@@ -65,10 +62,7 @@ async fn process<S: Service>(
 
 async fn spec<S: Service>(State(state): State<AppState<S>>) -> Response {
     (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         state.spec.clone(),
     )
         .into_response()
@@ -126,11 +120,7 @@ async fn method_not_allowed(request: Request) -> ApiError {
 }
 
 /// Counts, times and logs every request: one log line per request with method, path, status, duration.
-async fn observe<S: Service>(
-    State(state): State<AppState<S>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn observe<S: Service>(State(state): State<AppState<S>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -144,9 +134,7 @@ async fn observe<S: Service>(
     state.metrics.in_flight().fetch_sub(1, Ordering::Relaxed);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    state
-        .metrics
-        .record_request(method.as_str(), &route, status, elapsed);
+    state.metrics.record_request(method.as_str(), &route, status, elapsed);
     tracing::info!(target: "easymlserve::access", %method, %path, status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
     response
 }

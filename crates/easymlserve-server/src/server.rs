@@ -90,11 +90,7 @@ impl<S: Service> Server<S> {
     /// Serves on `listener` until `signal` completes, then finishes in-flight requests and returns.
     ///
     /// The model loads in the background: liveness answers at once, readiness once `load_model` is done.
-    pub async fn serve_with_shutdown<F>(
-        self,
-        listener: TcpListener,
-        signal: F,
-    ) -> Result<(), ServerError>
+    pub async fn serve_with_shutdown<F>(self, listener: TcpListener, signal: F) -> Result<(), ServerError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
@@ -114,9 +110,7 @@ impl<S: Service> Server<S> {
             tracing::info!("shutting down: refusing new requests, finishing the ones in flight");
             engine.stop_accepting();
         };
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stopping)
-            .await?;
+        axum::serve(listener, app).with_graceful_shutdown(stopping).await?;
         state.engine().close();
         tracing::info!("server stopped");
         Ok(())
@@ -158,9 +152,7 @@ impl<S: Service> Server<S> {
 
     fn run_with(mut self, args: ServeArgs) -> Result<(), ServerError> {
         self.config = args.apply(self.config)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         runtime.block_on(async move {
             let addr = self.config.addr();
             let listener = TcpListener::bind(addr)

@@ -86,9 +86,7 @@
 //! implement without compiling an HTTP stack.
 
 pub use easymlserve_core as core;
-pub use easymlserve_core::{
-    ErrorBody, Service, ServiceError, ServiceInfo, ServiceSpec, Validator, schemars,
-};
+pub use easymlserve_core::{ErrorBody, Service, ServiceError, ServiceInfo, ServiceSpec, Validator, schemars};
 pub use serde;
 pub use serde_json;
 

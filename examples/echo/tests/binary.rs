@@ -210,10 +210,7 @@ fn a_bad_setting_fails_with_a_clear_message() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("`workers` must be at least 1"), "{stderr}");
-    let output = Command::new(BIN)
-        .args(["--port", "eighty"])
-        .output()
-        .unwrap();
+    let output = Command::new(BIN).args(["--port", "eighty"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--port"));
 }
@@ -227,11 +224,7 @@ fn openapi_subcommand_matches_the_committed_document() {
     let generated: Value = serde_json::from_slice(&output.stdout).unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&generated).unwrap() + "\n",
-        )
-        .unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&generated).unwrap() + "\n").unwrap();
     }
     let committed: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(

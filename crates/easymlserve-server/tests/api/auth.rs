@@ -16,15 +16,9 @@ fn keyed() -> ServerConfig {
 async fn missing_or_wrong_key_is_401() {
     let server = TestServer::start(TestService::default(), keyed()).await;
     let missing = server.process(json!({"text": "a"})).await;
-    assert_eq!(
-        missing.headers()["www-authenticate"],
-        "Bearer realm=\"easymlserve\""
-    );
+    assert_eq!(missing.headers()["www-authenticate"], "Bearer realm=\"easymlserve\"");
     let (status, body) = error_body(missing).await;
-    assert_eq!(
-        (status, body["error_type"].as_str()),
-        (401, Some("unauthorized"))
-    );
+    assert_eq!((status, body["error_type"].as_str()), (401, Some("unauthorized")));
     let url = format!("{}/process", server.url);
     let wrong = server
         .http
@@ -83,21 +77,12 @@ async fn bearer_and_x_api_key_both_work_for_every_key() {
 #[tokio::test]
 async fn health_and_docs_stay_open_metrics_do_not() {
     let server = TestServer::start(TestService::default(), keyed()).await;
-    for path in [
-        "/health/live",
-        "/health/ready",
-        "/api/spec",
-        "/openapi.json",
-        "/docs/",
-    ] {
+    for path in ["/health/live", "/health/ready", "/api/spec", "/openapi.json", "/docs/"] {
         assert_eq!(server.get(path).await.status(), 200, "{path}");
     }
     assert_eq!(server.get("/metrics").await.status(), 401);
     let doc: serde_json::Value = server.get("/openapi.json").await.json().await.unwrap();
-    assert_eq!(
-        doc["components"]["securitySchemes"]["apiKey"]["name"],
-        "x-api-key"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["apiKey"]["name"], "x-api-key");
     assert!(doc["paths"]["/process"]["post"]["responses"]["401"].is_object());
 }
 
@@ -105,19 +90,11 @@ async fn health_and_docs_stay_open_metrics_do_not() {
 async fn the_client_sends_its_key() {
     let server = TestServer::start(TestService::default(), keyed()).await;
     let without = easymlserve_client::Client::new(&server.url).unwrap();
-    let err = without
-        .process_json(&json!({"text": "a"}))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.status(), err.error_type()),
-        (Some(401), Some("unauthorized"))
-    );
+    let err = without.process_json(&json!({"text": "a"})).await.unwrap_err();
+    assert_eq!((err.status(), err.error_type()), (Some(401), Some("unauthorized")));
     let with = without.api_key("second-key").unwrap();
     assert_eq!(
-        with.process_json(&json!({"text": "a", "repeat": 2}))
-            .await
-            .unwrap(),
+        with.process_json(&json!({"text": "a", "repeat": 2})).await.unwrap(),
         json!({"text": "aa"})
     );
     with.ready().await.unwrap();

@@ -19,10 +19,7 @@ async fn malformed_json_is_400() {
     let (status, body) = error_body(response).await;
     assert_eq!(status, 400);
     assert_eq!(body["error_type"], "malformed_json");
-    assert!(
-        body["error"].as_str().unwrap().contains("not valid JSON"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().contains("not valid JSON"), "{body}");
 }
 
 #[tokio::test]
@@ -42,17 +39,8 @@ async fn wrong_or_missing_content_type_is_415() {
         (status, body["error_type"].as_str()),
         (415, Some("unsupported_media_type"))
     );
-    assert!(
-        body["error"].as_str().unwrap().contains("`text/plain`"),
-        "{body}"
-    );
-    let missing = server
-        .http
-        .post(&url)
-        .body(r#"{"text":"a"}"#)
-        .send()
-        .await
-        .unwrap();
+    assert!(body["error"].as_str().unwrap().contains("`text/plain`"), "{body}");
+    let missing = server.http.post(&url).body(r#"{"text":"a"}"#).send().await.unwrap();
     assert_eq!(error_body(missing).await.0, 415);
 }
 
@@ -69,20 +57,12 @@ async fn missing_field_is_422_naming_it() {
 #[tokio::test]
 async fn wrong_type_is_422_naming_the_field() {
     let server = TestServer::start(TestService::default(), config()).await;
-    let (status, body) = error_body(
-        server
-            .process(json!({"text": "a", "repeat": "three"}))
-            .await,
-    )
-    .await;
+    let (status, body) = error_body(server.process(json!({"text": "a", "repeat": "three"})).await).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("repeat")));
     assert_eq!(body["error"], "`repeat` must be an integer, got a string");
     let (status, body) = error_body(server.process(json!(["not", "an", "object"])).await).await;
     assert_eq!(status, 422);
-    assert_eq!(
-        body["error"],
-        "the request body must be an object, got an array"
-    );
+    assert_eq!(body["error"], "the request body must be an object, got an array");
 }
 
 #[tokio::test]
@@ -98,33 +78,15 @@ async fn out_of_range_is_422_with_the_limit() {
 #[tokio::test]
 async fn nested_paths_are_named() {
     let server = TestServer::start(TestService::default(), config()).await;
-    let (status, body) = error_body(
-        server
-            .process(json!({"text": "a", "options": {"scale": 1.5}}))
-            .await,
-    )
-    .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("options.scale"))
-    );
+    let (status, body) = error_body(server.process(json!({"text": "a", "options": {"scale": 1.5}})).await).await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("options.scale")));
     assert_eq!(body["error"], "`options.scale` must be at most 1, got 1.5");
     let (_, body) = error_body(server.process(json!({"text": "a", "tags": ["x", 7]})).await).await;
     assert_eq!(body["field"], "tags[1]");
     assert_eq!(body["error"], "`tags[1]` must be a string, got an integer");
-    let (_, body) = error_body(
-        server
-            .process(json!({"text": "a", "tags": ["a", "b", "c", "d"]}))
-            .await,
-    )
-    .await;
+    let (_, body) = error_body(server.process(json!({"text": "a", "tags": ["a", "b", "c", "d"]})).await).await;
     assert_eq!(body["error"], "`tags` takes at most 3 items, got 4");
-    let (_, body) = error_body(
-        server
-            .process(json!({"text": "a", "mode": "explode"}))
-            .await,
-    )
-    .await;
+    let (_, body) = error_body(server.process(json!({"text": "a", "mode": "explode"})).await).await;
     assert_eq!(body["field"], "mode");
     assert!(
         body["error"]
@@ -138,8 +100,7 @@ async fn nested_paths_are_named() {
 #[tokio::test]
 async fn model_refusal_is_422_with_its_message() {
     let server = TestServer::start(TestService::default(), config()).await;
-    let (status, body) =
-        error_body(server.process(json!({"text": "a", "mode": "refuse"})).await).await;
+    let (status, body) = error_body(server.process(json!({"text": "a", "mode": "refuse"})).await).await;
     assert_eq!(
         (status, body["error_type"].as_str(), body["field"].as_str()),
         (422, Some("invalid_input"), Some("text"))
@@ -159,14 +120,8 @@ async fn body_over_the_limit_is_413_from_content_length() {
     .await;
     let big = json!({"text": "x".repeat(4096)});
     let (status, body) = error_body(server.process(big).await).await;
-    assert_eq!(
-        (status, body["error_type"].as_str()),
-        (413, Some("payload_too_large"))
-    );
-    assert!(
-        body["error"].as_str().unwrap().contains("1024 bytes"),
-        "{body}"
-    );
+    assert_eq!((status, body["error_type"].as_str()), (413, Some("payload_too_large")));
+    assert!(body["error"].as_str().unwrap().contains("1024 bytes"), "{body}");
     assert_eq!(server.process(json!({"text": "small"})).await.status(), 200);
 }
 
@@ -194,11 +149,9 @@ async fn streamed_body_over_the_limit_is_cut_off_with_413() {
         c.extend_from_slice(b"\r\n");
         c
     };
-    let status = tokio::task::spawn_blocking(move || {
-        raw_status(&addr, &head, std::iter::repeat_n(chunk, 1024))
-    })
-    .await
-    .unwrap();
+    let status = tokio::task::spawn_blocking(move || raw_status(&addr, &head, std::iter::repeat_n(chunk, 1024)))
+        .await
+        .unwrap();
     assert_eq!(status, 413);
 }
 
@@ -206,17 +159,8 @@ async fn streamed_body_over_the_limit_is_cut_off_with_413() {
 async fn unknown_route_is_404_and_wrong_method_405_in_json() {
     let server = TestServer::start(TestService::default(), config()).await;
     let (status, body) = error_body(server.get("/predict").await).await;
-    assert_eq!(
-        (status, body["error_type"].as_str()),
-        (404, Some("not_found"))
-    );
-    assert!(
-        body["error"].as_str().unwrap().contains("GET /predict"),
-        "{body}"
-    );
+    assert_eq!((status, body["error_type"].as_str()), (404, Some("not_found")));
+    assert!(body["error"].as_str().unwrap().contains("GET /predict"), "{body}");
     let (status, body) = error_body(server.get("/process").await).await;
-    assert_eq!(
-        (status, body["error_type"].as_str()),
-        (405, Some("method_not_allowed"))
-    );
+    assert_eq!((status, body["error_type"].as_str()), (405, Some("method_not_allowed")));
 }

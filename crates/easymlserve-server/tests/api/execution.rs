@@ -14,31 +14,17 @@ async fn model_error_is_500_without_internals() {
     let server = TestServer::start(TestService::default(), config()).await;
     let response = server.process(json!({"text": "a", "mode": "fail"})).await;
     let (status, body) = error_body(response).await;
-    assert_eq!(
-        (status, body["error_type"].as_str()),
-        (500, Some("model_error"))
-    );
-    assert!(
-        !body.to_string().contains("deadbeef"),
-        "internals leaked: {body}"
-    );
+    assert_eq!((status, body["error_type"].as_str()), (500, Some("model_error")));
+    assert!(!body.to_string().contains("deadbeef"), "internals leaked: {body}");
     assert!(!body.to_string().contains(SECRET_DETAIL));
 }
 
 #[tokio::test]
 async fn panic_fails_one_request_and_the_server_serves_on() {
     // One worker: if a panic killed it, nothing after the first panic would be answered.
-    let server = TestServer::start(
-        TestService::default(),
-        ServerConfig {
-            workers: 1,
-            ..config()
-        },
-    )
-    .await;
+    let server = TestServer::start(TestService::default(), ServerConfig { workers: 1, ..config() }).await;
     for round in 0..3 {
-        let (status, body) =
-            error_body(server.process(json!({"text": "a", "mode": "panic"})).await).await;
+        let (status, body) = error_body(server.process(json!({"text": "a", "mode": "panic"})).await).await;
         assert_eq!(
             (status, body["error_type"].as_str()),
             (500, Some("model_panic")),
@@ -46,10 +32,7 @@ async fn panic_fails_one_request_and_the_server_serves_on() {
         );
         let ok = server.process(json!({"text": "ok", "repeat": 2})).await;
         assert_eq!(ok.status(), 200, "round {round}");
-        assert_eq!(
-            ok.json::<serde_json::Value>().await.unwrap(),
-            json!({"text": "okok"})
-        );
+        assert_eq!(ok.json::<serde_json::Value>().await.unwrap(), json!({"text": "okok"}));
     }
     let metrics = server.get("/metrics").await.text().await.unwrap();
     assert!(
@@ -66,12 +49,8 @@ async fn slow_model_is_504_and_the_server_serves_on() {
         ..config()
     };
     let server = TestServer::start(TestService::default(), cfg).await;
-    let (status, body) =
-        error_body(server.process(json!({"text": "a", "sleep_ms": 2000})).await).await;
-    assert_eq!(
-        (status, body["error_type"].as_str()),
-        (504, Some("timeout"))
-    );
+    let (status, body) = error_body(server.process(json!({"text": "a", "sleep_ms": 2000})).await).await;
+    assert_eq!((status, body["error_type"].as_str()), (504, Some("timeout")));
     assert!(body["error"].as_str().unwrap().contains("0.3 s"), "{body}");
     assert_eq!(server.process(json!({"text": "b"})).await.status(), 200);
 }
@@ -89,12 +68,7 @@ async fn full_queue_is_503_with_retry_after() {
     // Occupy the one worker, then fill the one queue slot.
     let busy = tokio::spawn({
         let server = server.clone();
-        async move {
-            server
-                .process(json!({"text": "busy", "sleep_ms": 1500}))
-                .await
-                .status()
-        }
+        async move { server.process(json!({"text": "busy", "sleep_ms": 1500})).await.status() }
     });
     while calls.load(Ordering::SeqCst) == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -114,10 +88,7 @@ async fn full_queue_is_503_with_retry_after() {
     }
     let refused = refused.expect("a request beyond the queue capacity was refused");
     assert_eq!(
-        refused
-            .headers()
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap()),
+        refused.headers().get("retry-after").map(|v| v.to_str().unwrap()),
         Some("1")
     );
     let (_, body) = error_body(refused).await;
@@ -129,24 +100,11 @@ async fn full_queue_is_503_with_retry_after() {
 #[tokio::test(flavor = "current_thread")]
 async fn model_work_never_blocks_the_async_runtime() {
     // A single-threaded runtime: if `process` ran on it, the liveness probe would wait for the model.
-    let server = std::sync::Arc::new(
-        TestServer::start(
-            TestService::default(),
-            ServerConfig {
-                workers: 1,
-                ..config()
-            },
-        )
-        .await,
-    );
+    let server =
+        std::sync::Arc::new(TestServer::start(TestService::default(), ServerConfig { workers: 1, ..config() }).await);
     let slow = tokio::spawn({
         let server = server.clone();
-        async move {
-            server
-                .process(json!({"text": "slow", "sleep_ms": 1500}))
-                .await
-                .status()
-        }
+        async move { server.process(json!({"text": "slow", "sleep_ms": 1500})).await.status() }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let live = server.get("/health/live").await.status();
@@ -176,9 +134,7 @@ async fn concurrent_requests_each_get_their_own_answer() {
             let server = server.clone();
             tokio::spawn(async move {
                 let response = server
-                    .process(
-                        json!({"text": format!("<{i}>"), "repeat": 1 + i % 3, "sleep_ms": i % 5}),
-                    )
+                    .process(json!({"text": format!("<{i}>"), "repeat": 1 + i % 3, "sleep_ms": i % 5}))
                     .await;
                 (
                     i,

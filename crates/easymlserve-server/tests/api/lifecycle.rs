@@ -50,10 +50,7 @@ async fn not_ready_until_the_model_is_loaded() {
     let (status, body) = error_body(ready).await;
     assert_eq!((status, body["status"].as_str()), (503, Some("loading")));
     let (status, body) = error_body(server.process(json!({"text": "early"})).await).await;
-    assert_eq!(
-        (status, body["error_type"].as_str()),
-        (503, Some("not_ready"))
-    );
+    assert_eq!((status, body["error_type"].as_str()), (503, Some("not_ready")));
     release.send(()).unwrap();
     server.wait_ready().await;
     assert_eq!(server.process(json!({"text": "late"})).await.status(), 200);
@@ -150,11 +147,7 @@ fn sigterm_child() {
             api_keys: ApiKeys::parse_list(CHILD_KEY),
             ..config()
         };
-        Server::new(Announcing)
-            .config(config)
-            .serve(listener)
-            .await
-            .unwrap();
+        Server::new(Announcing).config(config).serve(listener).await.unwrap();
     });
     println!("EXITED CLEANLY");
 }
@@ -218,10 +211,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
                 .send()
                 .await
                 .unwrap();
-            (
-                response.status().as_u16(),
-                response.json::<Value>().await.unwrap(),
-            )
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
         }
     });
     wait_for("PROCESSING", &mut log);
@@ -246,10 +236,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
         log.contains("POST") && log.contains("/process") && log.contains("200"),
         "no access log line: {log}"
     );
-    assert!(
-        !log.contains(CHILD_KEY),
-        "the API key reached the log: {log}"
-    );
+    assert!(!log.contains(CHILD_KEY), "the API key reached the log: {log}");
     assert!(
         http.get(format!("{url}/health/live")).send().await.is_err(),
         "the server still accepts connections"

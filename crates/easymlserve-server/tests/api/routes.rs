@@ -10,10 +10,7 @@ async fn process_answers_with_the_models_json() {
     let response = server.process(json!({"text": "ab", "repeat": 3})).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({"text": "ababab"})
-    );
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({"text": "ababab"}));
     let defaulted = server
         .process(json!({"text": "ab"}))
         .await
@@ -29,15 +26,9 @@ async fn spec_has_info_and_schemas() {
     let spec: Value = server.get("/api/spec").await.json().await.unwrap();
     assert_eq!(spec["name"], "test service");
     assert_eq!(spec["version"], "9.9.9");
-    assert_eq!(
-        spec["request_schema"]["properties"]["repeat"]["maximum"],
-        10
-    );
+    assert_eq!(spec["request_schema"]["properties"]["repeat"]["maximum"], 10);
     assert_eq!(spec["request_schema"]["required"], json!(["text"]));
-    assert_eq!(
-        spec["response_schema"]["properties"]["text"]["type"],
-        "string"
-    );
+    assert_eq!(spec["response_schema"]["properties"]["text"]["type"], "string");
 }
 
 #[tokio::test]
@@ -46,23 +37,11 @@ async fn openapi_documents_every_route_with_an_example() {
     let doc: Value = server.get("/openapi.json").await.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc["info"]["title"], "test service");
-    for path in [
-        "/process",
-        "/api/spec",
-        "/health/live",
-        "/health/ready",
-        "/metrics",
-    ] {
-        assert!(
-            doc["paths"][path].is_object(),
-            "{path} missing from {}",
-            doc["paths"]
-        );
+    for path in ["/process", "/api/spec", "/health/live", "/health/ready", "/metrics"] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from {}", doc["paths"]);
     }
     let body = &doc["paths"]["/process"]["post"]["requestBody"]["content"]["application/json"];
-    let reference = body["schema"]["$ref"]
-        .as_str()
-        .expect("request schema is a $ref");
+    let reference = body["schema"]["$ref"].as_str().expect("request schema is a $ref");
     let name = reference
         .strip_prefix("#/components/schemas/")
         .expect("ref into components");
@@ -93,12 +72,7 @@ async fn docs_page_and_its_assets_are_served_from_the_binary() {
         !html.contains("https://"),
         "the docs page loads something from the internet: {html}"
     );
-    let init = server
-        .get("/docs/swagger-initializer.js")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let init = server.get("/docs/swagger-initializer.js").await.text().await.unwrap();
     assert!(init.contains("/openapi.json"), "{init}");
     let bundle = server.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status(), 200);
@@ -138,25 +112,16 @@ async fn metrics_count_requests_and_time_the_model() {
     );
     let text = response.text().await.unwrap();
     assert!(
-        text.contains(
-            "easymlserve_requests_total{method=\"POST\",route=\"/process\",status=\"200\"} 3"
-        ),
+        text.contains("easymlserve_requests_total{method=\"POST\",route=\"/process\",status=\"200\"} 3"),
         "{text}"
     );
     assert!(
-        text.contains(
-            "easymlserve_requests_total{method=\"POST\",route=\"/process\",status=\"422\"} 1"
-        ),
+        text.contains("easymlserve_requests_total{method=\"POST\",route=\"/process\",status=\"422\"} 1"),
         "{text}"
     );
+    assert!(text.contains("easymlserve_model_duration_seconds_count 3"), "{text}");
     assert!(
-        text.contains("easymlserve_model_duration_seconds_count 3"),
-        "{text}"
-    );
-    assert!(
-        text.contains(
-            "easymlserve_request_duration_seconds_bucket{route=\"/process\",le=\"+Inf\"} 4"
-        ),
+        text.contains("easymlserve_request_duration_seconds_bucket{route=\"/process\",le=\"+Inf\"} 4"),
         "{text}"
     );
     assert!(text.contains("easymlserve_queue_depth 0"), "{text}");

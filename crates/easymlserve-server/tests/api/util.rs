@@ -97,10 +97,7 @@ impl Service for TestService {
             }),
             Mode::Fail => Err(ServiceError::failed(SECRET_DETAIL)),
             Mode::Panic => panic!("the test model panicked on purpose"),
-            Mode::Refuse => Err(ServiceError::invalid_field(
-                "text",
-                "this model only reads English",
-            )),
+            Mode::Refuse => Err(ServiceError::invalid_field("text", "this model only reads English")),
         }
     }
 }
@@ -123,9 +120,7 @@ impl TestServer {
 
     /// Starts `service` without waiting for readiness.
     pub async fn start_unready<S: Service>(service: S, config: ServerConfig) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = Server::new(service).config(config);
@@ -142,12 +137,7 @@ impl TestServer {
 
     pub async fn wait_ready(&self) {
         for _ in 0..500 {
-            if let Ok(r) = self
-                .http
-                .get(format!("{}/health/ready", self.url))
-                .send()
-                .await
-            {
+            if let Ok(r) = self.http.get(format!("{}/health/ready", self.url)).send().await {
                 if r.status() == 200 {
                     return;
                 }
@@ -209,19 +199,12 @@ pub async fn error_body(response: reqwest::Response) -> (u16, serde_json::Value)
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.expect("error body is JSON");
     assert!(body["error"].is_string(), "no `error` string in {body}");
-    assert!(
-        body["error_type"].is_string(),
-        "no `error_type` string in {body}"
-    );
+    assert!(body["error_type"].is_string(), "no `error_type` string in {body}");
     (status, body)
 }
 
 /// Sends raw bytes to `addr` (host:port) and returns the status code of the answer.
-pub fn raw_status(
-    addr: &str,
-    head: &str,
-    body_chunks: impl Iterator<Item = Vec<u8>> + Send + 'static,
-) -> u16 {
+pub fn raw_status(addr: &str, head: &str, body_chunks: impl Iterator<Item = Vec<u8>> + Send + 'static) -> u16 {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
