@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use easymlserve_core::{ErrorBody, ServiceSpec};
+use easymlserve_core::{BoxFuture, CallError, ErrorBody, ServiceCaller, ServiceSpec};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -213,4 +213,24 @@ async fn decode<T: DeserializeOwned>(
         });
     }
     serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
+}
+
+impl ServiceCaller for Client {
+    fn call(&self, request: serde_json::Value) -> BoxFuture<'_, Result<serde_json::Value, CallError>> {
+        Box::pin(async move {
+            self.process_json(&request).await.map_err(|err| match err {
+                ClientError::Api { status, body } => CallError {
+                    status: Some(status),
+                    body,
+                },
+                ClientError::Transport { url, source } if source.is_timeout() => {
+                    CallError::unreachable(format!("the service at {url} did not answer in time"))
+                }
+                ClientError::Transport { url, .. } => {
+                    CallError::unreachable(format!("the service at {url} cannot be reached; is it running?"))
+                }
+                other => CallError::unreachable(other.to_string()),
+            })
+        })
+    }
 }

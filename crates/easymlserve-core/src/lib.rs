@@ -1,15 +1,19 @@
 //! The easymlserve contract: what a model author implements, and the shared wire types.
 //!
 //! This crate has no async runtime, HTTP or GUI dependency, so a model crate compiles little. Implement
-//! [`Service`] for your model; the `easymlserve` crate serves it.
+//! [`Service`] for your model; the `easymlserve` crate serves it. [`ui`] holds the UI contract that the
+//! web and desktop GUIs run: components, values, plots, images and tables.
 
+mod caller;
 mod error;
 mod example;
 mod request;
 mod service;
 mod spec;
+pub mod ui;
 pub mod validate;
 
+pub use caller::{BoxFuture, CallError, ServiceCaller};
 pub use error::{ErrorBody, ServiceError};
 pub use example::example_from_schema;
 pub use request::{RequestError, from_value, parse_request};

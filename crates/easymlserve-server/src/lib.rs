@@ -21,6 +21,6 @@ pub use engine::{Engine, Readiness};
 pub use error::ApiError;
 pub use extract::{ValidJson, read_json_body};
 pub use openapi::openapi_document;
-pub use routes::{router, routes};
+pub use routes::{Mount, MountContext, router, router_with};
 pub use server::{Server, ServerError, shutdown_signal};
 pub use state::AppState;

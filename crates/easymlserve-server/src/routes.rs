@@ -8,7 +8,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use easymlserve_core::Service;
+use std::sync::Arc;
+
+use easymlserve_core::{Service, ServiceCaller};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use utoipa_swagger_ui::SwaggerUi;
@@ -24,11 +26,12 @@ use crate::state::AppState;
 /// metrics, with JSON errors for unknown routes and methods. `/process` and `/metrics` need an API key
 /// when keys are configured; the health probes and the documentation never do.
 pub fn router<S: Service>(state: AppState<S>) -> Router {
-    routes(state.clone()).with_state(state)
+    router_with(state, None)
 }
 
-/// The routes with the state still open, so a co-hosted GUI can merge its own before `with_state`.
-pub fn routes<S: Service>(state: AppState<S>) -> Router<AppState<S>> {
+/// The router with extra routes mounted (a co-hosted GUI): its protected routes get the API-key check,
+/// and `/` leads to its home page instead of the docs.
+pub fn router_with<S: Service>(state: AppState<S>, mount: Option<Mount>) -> Router {
     let protected = Router::new()
         .route("/process", post(process::<S>))
         .route("/metrics", get(metrics::<S>))
@@ -36,16 +39,47 @@ pub fn routes<S: Service>(state: AppState<S>) -> Router<AppState<S>> {
     let docs: Router<AppState<S>> = SwaggerUi::new("/docs")
         .external_url_unchecked("/openapi.json", (*state.openapi).clone())
         .into();
-    Router::new()
+    let mut app = Router::new()
         .merge(protected)
         .route("/api/spec", get(spec::<S>))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready::<S>))
-        .route("/", get(|| async { Redirect::temporary("/docs/") }))
         .merge(docs)
+        .with_state(state.clone());
+    let mut home = "/docs/".to_owned();
+    if let Some(mount) = mount {
+        app = app.merge(mount.public);
+        if let Some(routes) = mount.protected {
+            app = app.merge(routes.route_layer(from_fn_with_state(state.keys.clone(), require_key)));
+        }
+        home = mount.home.unwrap_or(home);
+    }
+    app.route("/", get(move || async move { Redirect::temporary(&home) }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state, observe::<S>))
+}
+
+/// Routes added to a server by something built on it, such as the web GUI.
+#[derive(Debug, Default)]
+pub struct Mount {
+    /// Routes open to everyone (pages, assets).
+    pub public: Router,
+    /// Routes that need the API key when keys are configured (anything that runs the model).
+    pub protected: Option<Router>,
+    /// Where `/` leads, instead of `/docs/`.
+    pub home: Option<String>,
+}
+
+/// What a mount is built from.
+#[derive(Clone)]
+pub struct MountContext {
+    /// Calls the served model in process, with the same validation as `POST /process`.
+    pub caller: Arc<dyn ServiceCaller>,
+    /// Whether API keys are configured (a GUI then asks the user for one).
+    pub auth_required: bool,
+    /// The request body limit in bytes, for uploads.
+    pub body_limit: usize,
 }
 
 async fn process<S: Service>(

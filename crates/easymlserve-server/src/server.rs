@@ -8,14 +8,19 @@ use easymlserve_core::Service;
 use tokio::net::TcpListener;
 
 use crate::config::{ConfigError, ServeArgs, ServerConfig};
+use crate::logging;
+use crate::routes::{Mount, MountContext, router_with};
 use crate::state::AppState;
-use crate::{logging, router};
 
 /// Serves a [`Service`] over REST: `Server::new(service).run()`.
 pub struct Server<S: Service> {
     service: S,
     config: ServerConfig,
+    ui_spec: Option<serde_json::Value>,
+    mount: Option<MountFn>,
 }
+
+type MountFn = Box<dyn FnOnce(MountContext) -> Mount + Send>;
 
 /// Why a server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +67,22 @@ impl<S: Service> Server<S> {
         Self {
             service,
             config: ServerConfig::default(),
+            ui_spec: None,
+            mount: None,
         }
+    }
+
+    /// Adds routes built from an in-process caller of the model (the web GUI uses this), and the UI
+    /// components to publish in `/api/spec`.
+    #[must_use]
+    pub fn mount(
+        mut self,
+        ui_spec: Option<serde_json::Value>,
+        build: impl FnOnce(MountContext) -> Mount + Send + 'static,
+    ) -> Self {
+        self.ui_spec = ui_spec;
+        self.mount = Some(Box::new(build));
+        self
     }
 
     /// Replaces the configuration set in code (environment and flags still apply in [`Server::run`]).
@@ -72,6 +92,11 @@ impl<S: Service> Server<S> {
         self
     }
 
+    /// The service being served.
+    pub fn service(&self) -> &S {
+        &self.service
+    }
+
     /// The configuration, to change single values.
     pub fn config_mut(&mut self) -> &mut ServerConfig {
         &mut self.config
@@ -79,7 +104,21 @@ impl<S: Service> Server<S> {
 
     /// The router state, for tests and embedding; the model is not loaded yet.
     pub fn into_state(self) -> AppState<S> {
-        AppState::new(self.service, &self.config)
+        self.into_parts().0
+    }
+
+    /// The state and the router, mounts included; the model is not loaded yet.
+    pub fn into_parts(self) -> (AppState<S>, axum::Router) {
+        let state = AppState::with_ui_spec(self.service, &self.config, self.ui_spec);
+        let mount = self.mount.map(|build| {
+            build(MountContext {
+                caller: std::sync::Arc::new(state.clone()),
+                auth_required: self.config.api_keys.is_enabled(),
+                body_limit: self.config.body_limit,
+            })
+        });
+        let router = router_with(state.clone(), mount);
+        (state, router)
     }
 
     /// Serves on `listener` until Ctrl-C or SIGTERM, with the configuration set in code.
@@ -96,8 +135,7 @@ impl<S: Service> Server<S> {
     {
         self.config.validate()?;
         let name = self.service.info().name;
-        let state = self.into_state();
-        let app = router(state.clone());
+        let (state, app) = self.into_parts();
         let loader = state.clone();
         tokio::spawn(async move {
             let _ = loader.load().await;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use easymlserve_core::{Service, ServiceSpec, Validator};
+use easymlserve_core::{BoxFuture, CallError, Service, ServiceCaller, ServiceSpec, Validator, from_value};
 
 use crate::auth::ApiKeys;
 use crate::config::ServerConfig;
@@ -83,5 +83,24 @@ impl<S: Service> AppState<S> {
     /// The OpenAPI document.
     pub fn openapi(&self) -> &serde_json::Value {
         &self.openapi
+    }
+}
+
+/// Calls the model in process exactly as `POST /process` would: validation, queue, timeout, errors.
+impl<S: Service> ServiceCaller for AppState<S> {
+    fn call(&self, request: serde_json::Value) -> BoxFuture<'_, Result<serde_json::Value, CallError>> {
+        Box::pin(async move {
+            let outcome = match from_value::<S::Request>(&self.validator, request) {
+                Ok(typed) => self.engine.call(typed).await,
+                Err(err) => Err(err.into()),
+            };
+            let to_call_error = |err: crate::ApiError| CallError {
+                status: Some(err.status().as_u16()),
+                body: err.body(),
+            };
+            let bytes = outcome.map_err(to_call_error)?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| to_call_error(crate::ApiError::Internal(format!("the response is not JSON: {e}"))))
+        })
     }
 }

@@ -81,11 +81,16 @@
 //! |---|---|---|
 //! | `server` | yes | [`Server`], the REST server (axum + tokio) |
 //! | `client` | yes | [`Client`], the typed HTTP client (reqwest) |
+//! | `web` | yes | the web GUI: [`ServeUi::with_ui`] on a server, or a standalone [`WebUi`] |
 //!
 //! Without features this crate is only the contract (`Service`, `ServiceError`), which a model crate can
 //! implement without compiling an HTTP stack.
 
+#[cfg(feature = "web")]
+mod gui;
+
 pub use easymlserve_core as core;
+pub use easymlserve_core::ui;
 pub use easymlserve_core::{ErrorBody, Service, ServiceError, ServiceInfo, ServiceSpec, Validator, schemars};
 pub use serde;
 pub use serde_json;
@@ -96,13 +101,20 @@ pub use easymlserve_client::{Client, ClientError};
 pub use easymlserve_server as server;
 #[cfg(feature = "server")]
 pub use easymlserve_server::{ApiKeys, Server, ServerConfig};
+#[cfg(feature = "web")]
+pub use easymlserve_web::WebUi;
+#[cfg(feature = "web")]
+pub use gui::ServeUi;
 
 /// The names most services need: `use easymlserve::prelude::*;`.
 pub mod prelude {
     pub use easymlserve_core::schemars::JsonSchema;
+    pub use easymlserve_core::ui::{Input, InputValues, Output, OutputValue, OutputValues, Plot, Series, Ui, UiError};
     pub use easymlserve_core::{Service, ServiceError, ServiceInfo};
     pub use serde::{Deserialize, Serialize};
 
+    #[cfg(feature = "web")]
+    pub use crate::{ServeUi, WebUi};
     #[cfg(feature = "client")]
     pub use easymlserve_client::Client;
     #[cfg(feature = "server")]

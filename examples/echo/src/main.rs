@@ -1,5 +1,8 @@
-//! Serves the echo service: `cargo run -p echo` (flags: `--help`; `openapi` prints the document).
+//! Serves the echo service and its web GUI: `cargo run -p echo`, then open http://127.0.0.1:8000/ui/
+//! (flags: `--help`; `openapi` prints the OpenAPI document).
+
+use easymlserve::prelude::*;
 
 fn main() -> std::process::ExitCode {
-    easymlserve::Server::new(echo::Echo).run()
+    Server::new(echo::Echo).with_ui(echo::EchoUi).run()
 }

@@ -1,0 +1,38 @@
+//! `ServiceCaller`: one way to call a service with JSON, whether it runs in this process (a co-hosted
+//! GUI) or elsewhere over REST (a standalone GUI). GUIs hold a `dyn ServiceCaller` and never care which.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::ErrorBody;
+
+/// A boxed future, so the trait stays object-safe without an async runtime dependency.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a call did not produce a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .body.error)]
+pub struct CallError {
+    /// The HTTP status the service answered, or `None` when it could not be reached.
+    pub status: Option<u16>,
+    /// The error in the REST error shape.
+    pub body: ErrorBody,
+}
+
+impl CallError {
+    /// The service could not be reached.
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        let body = ErrorBody {
+            error: message.into(),
+            error_type: "service_unreachable".to_owned(),
+            field: None,
+        };
+        Self { status: None, body }
+    }
+}
+
+/// Calls a service's `process` with a JSON request and returns its JSON response.
+pub trait ServiceCaller: Send + Sync + 'static {
+    /// Sends one request.
+    fn call(&self, request: serde_json::Value) -> BoxFuture<'_, Result<serde_json::Value, CallError>>;
+}

@@ -1,0 +1,161 @@
+//! The UI contract: a `Ui` describes the inputs and outputs a GUI draws for a service, and converts
+//! between form values and the service's request and response. The web and desktop GUIs both run it.
+
+mod bytes;
+mod image;
+mod inputs;
+mod outputs;
+mod plot;
+mod schema_ui;
+mod table;
+mod time;
+mod values;
+
+use std::any::Any;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use self::bytes::b64;
+pub use self::image::{ImageOutput, ImageValue, MAX_IMAGE_SIDE, label_colour};
+pub use self::inputs::{DefaultValue, Input, InputKind};
+pub use self::outputs::{Output, OutputKind};
+pub use self::plot::{Plot, Series, SeriesKind, XType};
+pub use self::schema_ui::SchemaUi;
+pub use self::table::{Table, TimeSeries};
+pub use self::time::parse_timestamp;
+pub use self::values::{
+    FileOutput, FileValue, InputValue, InputValues, OutputEntry, OutputValue, OutputValues, RawInput,
+    sanitize_file_name,
+};
+
+/// A problem with what the user entered, or with a UI's own conversion; `field` names the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{message}")]
+pub struct UiError {
+    /// The input the problem concerns, when there is one.
+    pub field: Option<String>,
+    /// A message for the user, in plain words.
+    pub message: String,
+}
+
+impl UiError {
+    /// A problem with one input.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// A problem not tied to one input.
+    pub fn general(message: impl Into<String>) -> Self {
+        Self {
+            field: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// The components of a UI, as served in `/api/spec` under `ui`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UiSpec {
+    /// Title shown at the top of the GUI.
+    #[serde(default)]
+    pub title: String,
+    /// A sentence or two on how to use it.
+    #[serde(default)]
+    pub description: String,
+    /// The input components, in order.
+    pub inputs: Vec<Input>,
+    /// The output components, in order.
+    pub outputs: Vec<Output>,
+}
+
+/// A UI description for a service: what to ask the user, how to build the request from it, and how to
+/// show the response.
+pub trait Ui: Send + Sync + 'static {
+    /// The service's request type.
+    type Request: Serialize + Send + 'static;
+    /// The service's response type.
+    type Response: DeserializeOwned + Send + 'static;
+
+    /// Title shown at the top of the GUI.
+    fn title(&self) -> String {
+        String::new()
+    }
+
+    /// A sentence or two on how to use the GUI.
+    fn description(&self) -> String {
+        String::new()
+    }
+
+    /// The input components, in order.
+    fn inputs(&self) -> Vec<Input>;
+
+    /// The output components, in order.
+    fn outputs(&self) -> Vec<Output>;
+
+    /// Builds the service request from the parsed input values.
+    fn prepare_request(&self, inputs: &InputValues) -> Result<Self::Request, UiError>;
+
+    /// Turns the service response into output values.
+    fn process_response(&self, request: &Self::Request, response: Self::Response) -> Result<OutputValues, UiError>;
+}
+
+/// A prepared request: its JSON (sent to the service, shown as a curl command) and the typed request
+/// kept for `process_response`.
+pub struct Prepared {
+    /// The request body.
+    pub json: serde_json::Value,
+    typed: Box<dyn Any + Send>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("json", &self.json)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A `Ui` with its types erased, so GUI runners can hold any UI behind one pointer.
+pub trait DynUi: Send + Sync + 'static {
+    /// The components and texts.
+    fn spec(&self) -> UiSpec;
+    /// Runs `prepare_request` and serialises the request.
+    fn prepare(&self, inputs: &InputValues) -> Result<Prepared, UiError>;
+    /// Deserialises the response and runs `process_response`.
+    fn present(&self, prepared: Prepared, response: serde_json::Value) -> Result<OutputValues, UiError>;
+}
+
+impl<U: Ui> DynUi for U {
+    fn spec(&self) -> UiSpec {
+        UiSpec {
+            title: self.title(),
+            description: self.description(),
+            inputs: self.inputs(),
+            outputs: self.outputs(),
+        }
+    }
+
+    fn prepare(&self, inputs: &InputValues) -> Result<Prepared, UiError> {
+        let request = self.prepare_request(inputs)?;
+        let json = serde_json::to_value(&request)
+            .map_err(|e| UiError::general(format!("the request could not be encoded as JSON: {e}")))?;
+        Ok(Prepared {
+            json,
+            typed: Box::new(request),
+        })
+    }
+
+    fn present(&self, prepared: Prepared, response: serde_json::Value) -> Result<OutputValues, UiError> {
+        let request = prepared
+            .typed
+            .downcast::<U::Request>()
+            .map_err(|_| UiError::general("internal error: the prepared request has another type"))?;
+        let response: U::Response = serde_json::from_value(response)
+            .map_err(|e| UiError::general(format!("the service's answer has an unexpected shape: {e}")))?;
+        self.process_response(&request, response)
+    }
+}

@@ -1,0 +1,185 @@
+// The web GUI's main script: reads the UI spec from the server, draws the form and the result slots,
+// submits the form as multipart data, and shows progress, results and errors. Stateless on the server.
+"use strict";
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const make = (...args) => window.EmsInputs.make(...args);
+  const KEY_STORE = "easymlserve-api-key";
+  let spec = null;
+  let widgets = [];
+  let slots = new Map();
+  let busy = false;
+
+  function banner(message) {
+    const node = $("banner");
+    node.textContent = message || "";
+    node.hidden = !message;
+    if (message) node.scrollIntoView({ block: "nearest" });
+  }
+
+  function headers() {
+    const key = $("api-key").value.trim();
+    if (key) sessionStorage.setItem(KEY_STORE, key);
+    return key ? { "x-api-key": key } : {};
+  }
+
+  // Turns any failed answer into plain words, with the field when the server named one.
+  async function readError(response) {
+    let body = null;
+    try { body = await response.json(); } catch (_) { /* not JSON */ }
+    if (body && body.error) return body;
+    const words = { 401: "The API key is missing or wrong.", 413: "The upload is too large.", 502: "The service cannot be reached.", 503: "The service is busy or still starting; try again in a moment.", 504: "The service took too long to answer." };
+    return { error: words[response.status] || `The server answered ${response.status} ${response.statusText}.`, error_type: "http_error" };
+  }
+
+  function showError(err) {
+    const widget = err.field && widgets.find((w) => w.name === err.field);
+    if (widget) {
+      widget.setError(err.error);
+      widget.focus();
+      banner("");
+    } else {
+      banner(err.error);
+    }
+  }
+
+  async function preview(name, file, target) {
+    const widget = widgets.find((w) => w.name === name);
+    widget.setError(null);
+    const fd = new FormData();
+    fd.append(name, file, file.name);
+    let response;
+    try {
+      response = await fetch("preview", { method: "POST", body: fd, headers: headers() });
+    } catch (_) {
+      target.replaceChildren();
+      widget.setError("The GUI server cannot be reached.");
+      return;
+    }
+    if (!response.ok) {
+      const err = await readError(response);
+      target.replaceChildren();
+      widget.setError(err.error);
+      return;
+    }
+    const p = await response.json();
+    target.replaceChildren();
+    if (p.kind === "image") {
+      make("img", { src: `data:image/png;base64,${p.image.png}`, alt: `Preview of ${file.name}` }, target);
+      make("p", { class: "help", text: p.detail }, target);
+    } else if (p.kind === "table") {
+      const fake = { kind: "table", name: `${name}-preview`, label: "Preview" };
+      window.EmsOutputs.show({ body: target, spec: fake }, p.table);
+      make("p", { class: "help", text: `${p.rows} rows in the file` }, target);
+    } else if (p.kind === "time_series") {
+      window.EmsPlot.create(target, p.plot);
+      make("p", { class: "help", text: `${p.rows} rows in the file` }, target);
+    } else {
+      make("p", { class: "help", text: `${p.name}, ${window.EmsInputs.formatBytes(p.size)}` }, target);
+    }
+  }
+
+  function curlFor(request) {
+    const url = spec.page.process_url || new URL("/process", window.location.href).href;
+    const key = spec.page.auth_required ? " \\\n  -H 'x-api-key: $EASYMLSERVE_API_KEY'" : "";
+    const body = JSON.stringify(request);
+    const data = body.length > 2000 ? "@request.json" : `'${body.replaceAll("'", "'\\''")}'`;
+    return `curl -X POST '${url}' \\\n  -H 'Content-Type: application/json'${key} \\\n  -d ${data}`;
+  }
+
+  function showApi(request) {
+    $("api-panel").hidden = false;
+    $("curl").textContent = curlFor(request);
+    const link = $("download-request");
+    if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([JSON.stringify(request, null, 2) + "\n"], { type: "application/json" }));
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    if (busy) return;
+    banner("");
+    widgets.forEach((w) => w.setError(null));
+    const fd = new FormData();
+    widgets.forEach((w) => w.collect(fd));
+    busy = true;
+    const button = $("submit");
+    button.disabled = true;
+    $("results").setAttribute("aria-busy", "true");
+    const started = performance.now();
+    const status = $("status");
+    const tick = () => {
+      status.replaceChildren(make("span", { class: "spinner", "aria-hidden": "true" }), document.createTextNode(`Running… ${((performance.now() - started) / 1000).toFixed(1)} s`));
+    };
+    tick();
+    const timer = setInterval(tick, 100);
+    try {
+      let response;
+      try {
+        response = await fetch("submit", { method: "POST", body: fd, headers: headers() });
+      } catch (_) {
+        showError({ error: "The GUI server cannot be reached. Check your connection and that the server is running." });
+        status.textContent = "Failed.";
+        return;
+      }
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      if (!response.ok) {
+        showError(await readError(response));
+        status.textContent = `Failed after ${seconds} s.`;
+        return;
+      }
+      const answer = await response.json();
+      for (const entry of answer.outputs) {
+        const slotRef = slots.get(entry.name);
+        if (slotRef) window.EmsOutputs.show(slotRef, entry.value);
+      }
+      showApi(answer.request);
+      status.textContent = `Done in ${seconds} s.`;
+    } finally {
+      clearInterval(timer);
+      busy = false;
+      button.disabled = false;
+      $("results").setAttribute("aria-busy", "false");
+    }
+  }
+
+  function clear() {
+    widgets.forEach((w) => w.reset());
+    banner("");
+    $("status").textContent = "";
+  }
+
+  async function start() {
+    let response;
+    try {
+      response = await fetch("spec");
+    } catch (_) {
+      banner("The GUI server cannot be reached.");
+      return;
+    }
+    if (!response.ok) {
+      banner((await readError(response)).error);
+      return;
+    }
+    spec = await response.json();
+    document.title = spec.title || "easymlserve";
+    $("title").textContent = spec.title || "easymlserve";
+    $("description").textContent = spec.description || "";
+    if (spec.page.auth_required) {
+      $("api-key-field").hidden = false;
+      $("api-key").value = sessionStorage.getItem(KEY_STORE) || "";
+    }
+    const ctx = { preview };
+    widgets = spec.inputs.map((input) => window.EmsInputs.render(input, ctx));
+    $("inputs").replaceChildren(...widgets.map((w) => w.element));
+    slots = new Map(spec.outputs.map((o) => [o.name, window.EmsOutputs.slot(o)]));
+    $("outputs").replaceChildren(...[...slots.values()].map((s) => s.element));
+    $("form").addEventListener("submit", submit);
+    $("clear").addEventListener("click", clear);
+    $("copy-curl").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("curl").textContent));
+    document.body.dataset.ready = "true";
+  }
+
+  start();
+})();

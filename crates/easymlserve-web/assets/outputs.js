@@ -1,0 +1,122 @@
+// Output widgets of the web GUI: plots (interactive), images with a label overlay, formatted numbers,
+// text, tables, JSON and file downloads. Values arrive as `{"name", "kind", "value"}` entries.
+"use strict";
+
+(function () {
+  const make = (...args) => window.EmsInputs.make(...args);
+
+  function bytesFromBase64(text) {
+    const raw = atob(text);
+    const out = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+
+  function downloadButton(parent, label, name, blob) {
+    const a = make("a", { class: "button small", download: name, text: label }, parent);
+    a.href = URL.createObjectURL(blob);
+    return a;
+  }
+
+  // An empty slot for each output spec, filled by `show`.
+  function slot(spec) {
+    const box = make("div", { class: "output", id: `out-${spec.name}`, "data-kind": spec.kind });
+    make("h3", { text: spec.label }, box);
+    if (spec.description) make("p", { class: "help", text: spec.description }, box);
+    const body = make("div", { class: "output-body" }, box);
+    make("p", { class: "empty", text: "Submit the form to see this result." }, body);
+    return { element: box, body, spec };
+  }
+
+  function show(slotRef, value) {
+    const { body, spec } = slotRef;
+    body.replaceChildren();
+    switch (spec.kind) {
+      case "plot": window.EmsPlot.create(body, value); break;
+      case "image": image(body, value, spec); break;
+      case "number": number(body, value, spec); break;
+      case "text": make("pre", { class: "text-value", text: value }, body); break;
+      case "table": table(body, value, spec); break;
+      case "json": json(body, value, spec); break;
+      case "file": file(body, value); break;
+      default: make("pre", { text: JSON.stringify(value, null, 2) }, body);
+    }
+  }
+
+  function number(body, value, spec) {
+    const digits = spec.precision ?? (Number.isInteger(value) ? 0 : 3);
+    const text = value === null ? "–" : Number(value).toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    const p = make("p", { class: "number-value" }, body);
+    p.textContent = spec.unit ? `${text} ${spec.unit}` : text;
+  }
+
+  function image(body, value, spec) {
+    const stage = make("div", { class: "image-stage" }, body);
+    const base = make("img", { alt: spec.label, width: value.width, height: value.height, src: `data:image/png;base64,${value.png}` }, stage);
+    let overlay = null;
+    const row = make("div", { class: "row" }, body);
+    if (value.overlay_png) {
+      overlay = make("img", { class: "overlay", alt: "", width: value.width, height: value.height, src: `data:image/png;base64,${value.overlay_png}` }, stage);
+      const id = `opacity-${spec.name}`;
+      make("label", { for: id, text: "Overlay" }, row);
+      const slider = make("input", { type: "range", id, min: 0, max: 1, step: 0.05, value: 0.5 }, row);
+      const apply = () => { overlay.style.opacity = slider.value; };
+      slider.addEventListener("input", apply);
+      apply();
+    }
+    const zoomId = `zoom-${spec.name}`;
+    make("label", { for: zoomId, text: "Zoom" }, row);
+    const zoom = make("select", { id: zoomId }, row);
+    for (const [v, t] of [["fit", "Fit"], ["1", "100%"], ["2", "200%"], ["4", "400%"]]) make("option", { value: v, text: t }, zoom);
+    const applyZoom = () => {
+      // "Fit" fills the panel's width (small images are enlarged), at most 480 px high.
+      let w = value.width * Number(zoom.value);
+      if (zoom.value === "fit") {
+        w = body.clientWidth || value.width;
+        if ((w / value.width) * value.height > 480) w = (480 / value.height) * value.width;
+      }
+      const h = (w / value.width) * value.height;
+      for (const img of [base, overlay].filter(Boolean)) { img.style.width = `${w}px`; img.style.height = `${h}px`; }
+    };
+    zoom.addEventListener("change", applyZoom);
+    requestAnimationFrame(applyZoom);
+    downloadButton(row, "Download PNG", `${spec.name}.png`, new Blob([bytesFromBase64(value.png)], { type: "image/png" }));
+  }
+
+  function table(body, value, spec) {
+    const wrap = make("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": spec.label }, body);
+    const t = make("table", {}, wrap);
+    const head = make("tr", {}, make("thead", {}, t));
+    for (const c of value.columns) make("th", { scope: "col", text: c }, head);
+    const tbody = make("tbody", {}, t);
+    const shown = value.rows.slice(0, 500);
+    for (const r of shown) {
+      const tr = make("tr", {}, tbody);
+      for (const cell of r) {
+        const n = Number(cell);
+        make("td", { text: cell !== "" && isFinite(n) ? window.EmsPlot.formatNumber(n) : cell }, tr);
+      }
+    }
+    const row = make("div", { class: "row" }, body);
+    make("span", { class: "help", text: `${value.rows.length} rows${value.rows.length > shown.length ? `, first ${shown.length} shown` : ""}` }, row);
+    const csv = [value.columns, ...value.rows].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(",")).join("\n");
+    downloadButton(row, "Download CSV", `${spec.name}.csv`, new Blob([csv + "\n"], { type: "text/csv" }));
+  }
+
+  function json(body, value, spec) {
+    const text = JSON.stringify(value, null, 2);
+    make("pre", { class: "json-value", tabindex: "0", text }, body);
+    const row = make("div", { class: "row" }, body);
+    downloadButton(row, "Download JSON", `${spec.name}.json`, new Blob([text + "\n"], { type: "application/json" }));
+  }
+
+  function file(body, value) {
+    const bytes = bytesFromBase64(value.data);
+    const row = make("div", { class: "row" }, body);
+    const a = downloadButton(row, `Download ${value.name}`, value.name, new Blob([bytes], { type: value.mime }));
+    a.classList.add("file-download");
+    make("span", { class: "help", text: `${value.mime}, ${window.EmsInputs.formatBytes(bytes.length)}` }, row);
+  }
+
+  window.EmsOutputs = { slot, show, bytesFromBase64 };
+})();

@@ -1,0 +1,78 @@
+//! `UiApiError`: the one error type of the GUI routes, in the REST error shape plus the `field` (the
+//! input name) the page shows the message next to.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use easymlserve_core::ui::UiError;
+use easymlserve_core::{CallError, ErrorBody};
+
+/// An error answer of `/ui/submit` or `/ui/preview`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .body.error)]
+pub struct UiApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// `{"error", "error_type", "field"}`.
+    pub body: ErrorBody,
+}
+
+impl UiApiError {
+    fn new(status: u16, error_type: &str, error: String, field: Option<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error,
+                error_type: error_type.to_owned(),
+                field,
+            },
+        }
+    }
+
+    /// 422: what the user entered is not usable.
+    pub fn invalid(err: UiError) -> Self {
+        Self::new(422, "invalid_input", err.message, err.field)
+    }
+
+    /// 400: the form data could not be read.
+    pub fn bad_form(message: impl Into<String>) -> Self {
+        Self::new(400, "bad_form", message.into(), None)
+    }
+
+    /// 413: the upload is over the limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            413,
+            "payload_too_large",
+            format!("the upload is larger than the limit of {limit} bytes"),
+            None,
+        )
+    }
+
+    /// 500: the UI's own code failed to present the answer.
+    pub fn presentation(err: UiError) -> Self {
+        Self::new(
+            500,
+            "ui_error",
+            format!("the answer could not be shown: {}", err.message),
+            None,
+        )
+    }
+
+    /// The service answered with an error, or could not be reached (502). `inputs` are the input
+    /// names: a REST `field` that is not one of them is dropped, so the page shows the error on top.
+    pub fn from_call(err: CallError, inputs: &[String]) -> Self {
+        let CallError { status, mut body } = err;
+        body.field = body.field.filter(|f| inputs.contains(f));
+        Self {
+            status: status.unwrap_or(502),
+            body,
+        }
+    }
+}
+
+impl IntoResponse for UiApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(self.body)).into_response()
+    }
+}

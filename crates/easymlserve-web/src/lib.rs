@@ -1,0 +1,22 @@
+//! The easymlserve web GUI: a page served from assets embedded in the binary (no CDN, no npm build),
+//! rendered from a UI description. `prepare_request` and `process_response` run in Rust on the server;
+//! the page collects values, uploads files and draws what comes back.
+//!
+//! Two modes, one `Ui`: co-hosted in the service's server (`Server::new(service).with_ui(ui)` in the
+//! `easymlserve` crate) or standalone against a remote service ([`WebUi`]).
+//!
+//! The page and the server speak one stateless exchange: `POST /ui/submit` as `multipart/form-data`,
+//! one part per input named after it; the answer is `{"outputs": [{"name", "kind", "value"}], "request",
+//! "elapsed_ms"}`, or an error `{"error", "error_type", "field"}`. `POST /ui/preview` parses one
+//! uploaded file as its input would and describes it, so problems show before submitting.
+
+mod error;
+mod form;
+mod routes;
+mod runner;
+mod standalone;
+
+pub use error::UiApiError;
+pub use routes::{UiRoutes, ui_routes};
+pub use runner::{PageInfo, PageSpec, Preview, SubmitAnswer, UiRunner};
+pub use standalone::{WebError, WebUi};
