@@ -1,6 +1,8 @@
-//! The `easymlserve` command: call a running service from the shell, or print its OpenAPI document.
+//! The `easymlserve` command: call a running service from the shell, print its OpenAPI document, or
+//! open a GUI for any running service from its `/api/spec` alone.
 //!
 //! `easymlserve call --url http://127.0.0.1:8000 --data @request.json`
+//! `easymlserve ui --url http://gpu-box:8000` (desktop window; `--web` for a browser GUI instead)
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -41,10 +43,40 @@ enum Command {
         #[arg(long, env = "EASYMLSERVE_URL", default_value = "http://127.0.0.1:8000")]
         url: String,
     },
+    /// Open a GUI for a running service, with a form generated from its request schema.
+    Ui {
+        /// Base URL of the service.
+        #[arg(long, env = "EASYMLSERVE_URL", default_value = "http://127.0.0.1:8000")]
+        url: String,
+        /// Serve a web GUI on 127.0.0.1 instead of opening a desktop window.
+        #[arg(long)]
+        web: bool,
+        /// Port of the web GUI.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let work: std::pin::Pin<Box<dyn std::future::Future<Output = Result<String>>>> = match cli.command {
+        // Both GUIs run their own event loop (the window's, or the web server's runtime).
+        Command::Ui { url, web: true, port } => {
+            return easymlserve_web::WebUi::generated()
+                .service_url(url)
+                .port(port)
+                .run_without_args();
+        }
+        Command::Ui { url, web: false, .. } => {
+            return easymlserve_desktop::DesktopUi::generated().service_url(url).run();
+        }
+        Command::Call {
+            url,
+            data,
+            timeout_secs,
+        } => Box::pin(async move { call_service(url, &data, timeout_secs).await }),
+        Command::Openapi { url } => Box::pin(print_openapi(url)),
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -52,7 +84,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    match runtime.block_on(work) {
         Ok(text) => {
             println!("{text}");
             ExitCode::SUCCESS
@@ -64,25 +96,17 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> Result<String> {
-    match command {
-        Command::Call {
-            url,
-            data,
-            timeout_secs,
-        } => {
-            let request = read_request(&data)?;
-            let timeout =
-                Duration::try_from_secs_f64(timeout_secs).context("`--timeout-secs` must be a positive number")?;
-            let client = Client::new(url)?.timeout(timeout);
-            let answer = client.process_json(&request).await?;
-            Ok(serde_json::to_string_pretty(&answer)?)
-        }
-        Command::Openapi { url } => {
-            let document = Client::new(url)?.openapi().await?;
-            Ok(serde_json::to_string_pretty(&document)?)
-        }
-    }
+async fn call_service(url: String, data: &str, timeout_secs: f64) -> Result<String> {
+    let request = read_request(data)?;
+    let timeout = Duration::try_from_secs_f64(timeout_secs).context("`--timeout-secs` must be a positive number")?;
+    let client = Client::new(url)?.timeout(timeout);
+    let answer = client.process_json(&request).await?;
+    Ok(serde_json::to_string_pretty(&answer)?)
+}
+
+async fn print_openapi(url: String) -> Result<String> {
+    let document = Client::new(url)?.openapi().await?;
+    Ok(serde_json::to_string_pretty(&document)?)
 }
 
 /// Reads the request JSON from the `--data` argument: inline, `@path`, or `-` for stdin.

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use easymlserve_core::ServiceCaller;
-use easymlserve_core::ui::{
-    DynUi, InputValue, InputValues, OutputEntry, OutputKind, OutputValue, RawInput, UiError, UiSpec,
-};
+use easymlserve_core::ui::{DynUi, InputValue, OutputEntry, RawInput, RunError, UiSession, UiSpec};
 use serde::Serialize;
 
 use crate::error::UiApiError;
@@ -78,11 +76,9 @@ pub enum Preview {
     },
 }
 
-/// Runs one UI against one service.
+/// Runs one UI against one service for the page.
 pub struct UiRunner {
-    ui: Arc<dyn DynUi>,
-    spec: UiSpec,
-    names: Vec<String>,
+    session: UiSession,
     caller: Arc<dyn ServiceCaller>,
     page: PageInfo,
     body_limit: usize,
@@ -91,12 +87,8 @@ pub struct UiRunner {
 impl UiRunner {
     /// A runner for `ui` calling `caller`.
     pub fn new(ui: Arc<dyn DynUi>, caller: Arc<dyn ServiceCaller>, page: PageInfo, body_limit: usize) -> Self {
-        let spec = ui.spec();
-        let names = spec.inputs.iter().map(|i| i.name.clone()).collect();
         Self {
-            ui,
-            spec,
-            names,
+            session: UiSession::new(ui),
             caller,
             page,
             body_limit,
@@ -106,14 +98,14 @@ impl UiRunner {
     /// The page spec.
     pub fn page_spec(&self) -> PageSpec {
         PageSpec {
-            ui: self.spec.clone(),
+            ui: self.session.spec().clone(),
             page: self.page.clone(),
         }
     }
 
     /// Names of the inputs.
     pub fn input_names(&self) -> &[String] {
-        &self.names
+        self.session.input_names()
     }
 
     /// The upload limit in bytes.
@@ -121,69 +113,31 @@ impl UiRunner {
         self.body_limit
     }
 
-    /// Parses every input of the spec from the raw form values.
-    pub fn parse_inputs(&self, mut raw: BTreeMap<String, RawInput>) -> Result<InputValues, UiError> {
-        let mut values = InputValues::new();
-        for input in &self.spec.inputs {
-            let value = input.parse(raw.remove(&input.name).unwrap_or(RawInput::Absent))?;
-            values.insert(input.name.clone(), value);
-        }
-        Ok(values)
-    }
-
     /// Runs a whole submission.
     pub async fn submit(&self, raw: BTreeMap<String, RawInput>) -> Result<SubmitAnswer, UiApiError> {
         let started = Instant::now();
-        let values = self.parse_inputs(raw).map_err(UiApiError::invalid)?;
-        let prepared = self.ui.prepare(&values).map_err(UiApiError::invalid)?;
-        let request = prepared.json.clone();
-        let response = self
-            .caller
-            .call(prepared.json.clone())
+        let values = self.session.parse_inputs(raw).map_err(UiApiError::invalid)?;
+        let done = self
+            .session
+            .run(&values, self.caller.as_ref())
             .await
-            .map_err(|e| UiApiError::from_call(e, &self.names))?;
-        let outputs = self.ui.present(prepared, response).map_err(UiApiError::presentation)?;
-        self.check_outputs(&outputs.0).map_err(UiApiError::presentation)?;
+            .map_err(|err| match err {
+                RunError::Input(e) => UiApiError::invalid(e),
+                RunError::Service(e) => UiApiError::from_call(e, self.session.input_names()),
+                RunError::Present(e) => UiApiError::presentation(e),
+            })?;
         Ok(SubmitAnswer {
-            outputs: outputs.0,
-            request,
+            outputs: done.outputs.0,
+            request: done.request,
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
-    }
-
-    /// Every output must be declared in the spec, with the kind declared there.
-    fn check_outputs(&self, outputs: &[OutputEntry]) -> Result<(), UiError> {
-        for entry in outputs {
-            let declared = self.spec.outputs.iter().find(|o| o.name == entry.name).ok_or_else(|| {
-                UiError::general(format!(
-                    "the UI returned an output `{}` it does not declare",
-                    entry.name
-                ))
-            })?;
-            let fits = matches!(
-                (&declared.kind, &entry.value),
-                (OutputKind::Plot, OutputValue::Plot(_))
-                    | (OutputKind::Image, OutputValue::Image(_))
-                    | (OutputKind::Number { .. }, OutputValue::Number(_))
-                    | (OutputKind::Text, OutputValue::Text(_))
-                    | (OutputKind::Table, OutputValue::Table(_))
-                    | (OutputKind::Json, OutputValue::Json(_))
-                    | (OutputKind::File, OutputValue::File(_))
-            );
-            if !fits {
-                return Err(UiError::general(format!(
-                    "the output `{}` has a value of another kind",
-                    entry.name
-                )));
-            }
-        }
-        Ok(())
     }
 
     /// Parses one uploaded file as its input would, and describes it.
     pub fn preview(&self, name: &str, raw: RawInput) -> Result<Preview, UiApiError> {
         let input = self
-            .spec
+            .session
+            .spec()
             .inputs
             .iter()
             .find(|i| i.name == name)

@@ -165,6 +165,11 @@ impl WebUi {
         self.service_url = args.url.or(self.service_url);
         self.host = args.host.unwrap_or(self.host);
         self.port = args.port.unwrap_or(self.port);
+        self.run_without_args()
+    }
+
+    /// Serves until Ctrl-C with the settings made in code, without reading the command line.
+    pub fn run_without_args(self) -> ExitCode {
         let addr = SocketAddr::new(self.host, self.port);
         let outcome = tokio::runtime::Builder::new_multi_thread()
             .enable_all()

@@ -82,6 +82,7 @@
 //! | `server` | yes | [`Server`], the REST server (axum + tokio) |
 //! | `client` | yes | [`Client`], the typed HTTP client (reqwest) |
 //! | `web` | yes | the web GUI: [`ServeUi::with_ui`] on a server, or a standalone [`WebUi`] |
+//! | `desktop` | no | the native desktop GUI, `DesktopUi` (egui); needs no GPU |
 //!
 //! Without features this crate is only the contract (`Service`, `ServiceError`), which a model crate can
 //! implement without compiling an HTTP stack.
@@ -97,6 +98,8 @@ pub use serde_json;
 
 #[cfg(feature = "client")]
 pub use easymlserve_client::{Client, ClientError};
+#[cfg(feature = "desktop")]
+pub use easymlserve_desktop::DesktopUi;
 #[cfg(feature = "server")]
 pub use easymlserve_server as server;
 #[cfg(feature = "server")]
@@ -113,6 +116,8 @@ pub mod prelude {
     pub use easymlserve_core::{Service, ServiceError, ServiceInfo};
     pub use serde::{Deserialize, Serialize};
 
+    #[cfg(feature = "desktop")]
+    pub use crate::DesktopUi;
     #[cfg(feature = "web")]
     pub use crate::{ServeUi, WebUi};
     #[cfg(feature = "client")]

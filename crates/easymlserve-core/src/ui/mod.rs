@@ -7,6 +7,7 @@ mod inputs;
 mod outputs;
 mod plot;
 mod schema_ui;
+mod session;
 mod table;
 mod time;
 mod values;
@@ -22,6 +23,7 @@ pub use self::inputs::{DefaultValue, Input, InputKind};
 pub use self::outputs::{Output, OutputKind};
 pub use self::plot::{Plot, Series, SeriesKind, XType};
 pub use self::schema_ui::SchemaUi;
+pub use self::session::{Completed, RunError, UiSession};
 pub use self::table::{Table, TimeSeries};
 pub use self::time::parse_timestamp;
 pub use self::values::{

@@ -1,0 +1,116 @@
+//! `UiSession`: the GUI-independent run of a UI: parse raw form values against the inputs, run
+//! `prepare_request`, call the service, run `process_response`, check the outputs against the spec.
+//! The web GUI and the desktop GUI both run forms through it, so they behave the same.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{DynUi, InputValues, OutputEntry, OutputKind, OutputValue, OutputValues, RawInput, UiError, UiSpec};
+use crate::{CallError, ServiceCaller};
+
+/// Why a run did not produce outputs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// An input value is unusable, or `prepare_request` refused the inputs.
+    #[error("{0}")]
+    Input(UiError),
+    /// The service answered with an error or could not be reached.
+    #[error("{0}")]
+    Service(CallError),
+    /// `process_response` failed, or returned outputs the spec does not declare.
+    #[error("the answer could not be shown: {0}")]
+    Present(UiError),
+}
+
+/// The outcome of a run: the request that was sent and the outputs to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completed {
+    /// The JSON request sent to the service.
+    pub request: serde_json::Value,
+    /// The outputs, in the order the UI set them.
+    pub outputs: OutputValues,
+}
+
+/// One UI, ready to run forms.
+#[derive(Clone)]
+pub struct UiSession {
+    ui: Arc<dyn DynUi>,
+    spec: UiSpec,
+    names: Vec<String>,
+}
+
+impl std::fmt::Debug for UiSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UiSession")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UiSession {
+    /// A session for `ui`.
+    pub fn new(ui: Arc<dyn DynUi>) -> Self {
+        let spec = ui.spec();
+        let names = spec.inputs.iter().map(|i| i.name.clone()).collect();
+        Self { ui, spec, names }
+    }
+
+    /// The components.
+    pub fn spec(&self) -> &UiSpec {
+        &self.spec
+    }
+
+    /// The input names, in order.
+    pub fn input_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Parses every input of the spec from raw values; a missing value counts as absent.
+    pub fn parse_inputs(&self, mut raw: BTreeMap<String, RawInput>) -> Result<InputValues, UiError> {
+        let mut values = InputValues::new();
+        for input in &self.spec.inputs {
+            let value = input.parse(raw.remove(&input.name).unwrap_or(RawInput::Absent))?;
+            values.insert(input.name.clone(), value);
+        }
+        Ok(values)
+    }
+
+    /// Prepares the request, calls the service and presents the answer.
+    pub async fn run(&self, values: &InputValues, caller: &dyn ServiceCaller) -> Result<Completed, RunError> {
+        let prepared = self.ui.prepare(values).map_err(RunError::Input)?;
+        let request = prepared.json.clone();
+        let response = caller.call(prepared.json.clone()).await.map_err(RunError::Service)?;
+        let outputs = self.ui.present(prepared, response).map_err(RunError::Present)?;
+        self.check_outputs(&outputs.0).map_err(RunError::Present)?;
+        Ok(Completed { request, outputs })
+    }
+
+    /// Every output must be declared in the spec, with the kind declared there.
+    fn check_outputs(&self, outputs: &[OutputEntry]) -> Result<(), UiError> {
+        for entry in outputs {
+            let declared = self.spec.outputs.iter().find(|o| o.name == entry.name).ok_or_else(|| {
+                UiError::general(format!(
+                    "the UI returned an output `{}` it does not declare",
+                    entry.name
+                ))
+            })?;
+            let fits = matches!(
+                (&declared.kind, &entry.value),
+                (OutputKind::Plot, OutputValue::Plot(_))
+                    | (OutputKind::Image, OutputValue::Image(_))
+                    | (OutputKind::Number { .. }, OutputValue::Number(_))
+                    | (OutputKind::Text, OutputValue::Text(_))
+                    | (OutputKind::Table, OutputValue::Table(_))
+                    | (OutputKind::Json, OutputValue::Json(_))
+                    | (OutputKind::File, OutputValue::File(_))
+            );
+            if !fits {
+                return Err(UiError::general(format!(
+                    "the output `{}` has a value of another kind",
+                    entry.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,271 @@
+//! `DesktopApp`: the state and the view of the desktop GUI, as a pure egui function (`ui`) that tests
+//! drive headless. Requests run on a background runtime; the window keeps drawing, shows a spinner and
+//! the elapsed time, and offers Cancel.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use easymlserve_client::Client;
+use easymlserve_core::ui::{Completed, DynUi, OutputValues, RunError, UiSession};
+
+use crate::inputs::{InputState, input_ui};
+use crate::outputs::{OutputCache, output_ui};
+
+type Shared<T> = Arc<Mutex<Option<T>>>;
+
+/// A request on its way.
+struct Pending {
+    started: Instant,
+    handle: tokio::task::JoinHandle<()>,
+    result: Shared<Result<Completed, RunError>>,
+}
+
+/// The desktop GUI for one UI description.
+pub struct DesktopApp {
+    session: UiSession,
+    /// Base URL of the service, editable in the window.
+    pub service_url: String,
+    /// API key sent to the service, editable in the window (never saved to disk).
+    pub api_key: String,
+    inputs: Vec<InputState>,
+    errors: BTreeMap<String, String>,
+    banner: Option<String>,
+    status: String,
+    outputs: OutputValues,
+    cache: OutputCache,
+    pending: Option<Pending>,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl DesktopApp {
+    /// A window for `ui`, talking to the service at `service_url`.
+    pub fn new(ui: Arc<dyn DynUi>, service_url: impl Into<String>, api_key: Option<String>) -> Self {
+        let session = UiSession::new(ui);
+        let inputs = session.spec().inputs.iter().map(InputState::new).collect();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("easymlserve-desktop-net")
+            .enable_all()
+            .build()
+            .map(Arc::new)
+            .unwrap_or_else(|err| panic!("cannot start the network thread: {err}"));
+        Self {
+            session,
+            service_url: service_url.into(),
+            api_key: api_key.unwrap_or_default(),
+            inputs,
+            errors: BTreeMap::new(),
+            banner: None,
+            status: String::new(),
+            outputs: OutputValues::new(),
+            cache: OutputCache::default(),
+            pending: None,
+            runtime,
+        }
+    }
+
+    /// Whether a request is running.
+    pub fn is_busy(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The outputs of the last answer.
+    pub fn outputs(&self) -> &OutputValues {
+        &self.outputs
+    }
+
+    /// The error shown at the top, if any.
+    pub fn banner(&self) -> Option<&str> {
+        self.banner.as_deref()
+    }
+
+    /// The error shown next to an input, if any.
+    pub fn field_error(&self, name: &str) -> Option<&str> {
+        self.errors.get(name).map(String::as_str)
+    }
+
+    /// The status line (elapsed time, done, failed, cancelled).
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// Draws the whole window.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        self.settings_ui(ui);
+        if let Some(banner) = &self.banner {
+            ui.colored_label(ui.visuals().error_fg_color, banner);
+        }
+        ui.separator();
+        let title = self.session.spec().title.clone();
+        if !title.is_empty() {
+            ui.heading(title);
+        }
+        let description = self.session.spec().description.clone();
+        if !description.is_empty() {
+            ui.label(description);
+        }
+        let wide = ui.available_width() > 760.0;
+        if wide {
+            ui.columns(2, |columns| {
+                egui::ScrollArea::vertical()
+                    .id_salt("inputs")
+                    .show(&mut columns[0], |ui| self.inputs_ui(ui));
+                egui::ScrollArea::vertical()
+                    .id_salt("outputs")
+                    .show(&mut columns[1], |ui| self.outputs_ui(ui));
+            });
+        } else {
+            egui::ScrollArea::vertical().id_salt("all").show(ui, |ui| {
+                self.inputs_ui(ui);
+                ui.separator();
+                self.outputs_ui(ui);
+            });
+        }
+        if let Some(pending) = &self.pending {
+            self.status = format!("Running… {:.1} s", pending.started.elapsed().as_secs_f64());
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Service URL");
+            ui.add(egui::TextEdit::singleline(&mut self.service_url).desired_width(260.0))
+                .labelled_by(label.id);
+            let label = ui.label("API key");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.api_key)
+                    .password(true)
+                    .desired_width(160.0),
+            )
+            .labelled_by(label.id);
+        });
+    }
+
+    fn inputs_ui(&mut self, ui: &mut egui::Ui) {
+        let spec = self.session.spec().clone();
+        for (input, state) in spec.inputs.iter().zip(self.inputs.iter_mut()) {
+            ui.push_id(&input.name, |ui| {
+                if let Some(event) = input_ui(ui, input, state) {
+                    match event {
+                        Ok(()) => self.errors.remove(&input.name),
+                        Err(message) => self.errors.insert(input.name.clone(), message),
+                    };
+                }
+                if let Some(error) = self.errors.get(&input.name) {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+            });
+            ui.add_space(8.0);
+        }
+        ui.horizontal(|ui| {
+            let submit = ui.add_enabled(self.pending.is_none(), egui::Button::new("Submit"));
+            if submit.clicked() {
+                self.submit(ui.ctx());
+            }
+            if self.pending.is_some() {
+                ui.spinner();
+                if ui.button("Cancel").clicked() {
+                    self.cancel();
+                }
+            }
+            if ui.button("Clear").clicked() {
+                self.inputs = spec.inputs.iter().map(InputState::new).collect();
+                self.errors.clear();
+                self.banner = None;
+            }
+            ui.label(&self.status);
+        });
+    }
+
+    fn outputs_ui(&mut self, ui: &mut egui::Ui) {
+        for output in &self.session.spec().outputs {
+            ui.push_id(&output.name, |ui| {
+                output_ui(ui, output, self.outputs.get(&output.name), &mut self.cache)
+            });
+            ui.add_space(12.0);
+        }
+    }
+
+    /// Parses the form and starts the request in the background.
+    pub fn submit(&mut self, ctx: &egui::Context) {
+        self.errors.clear();
+        self.banner = None;
+        let raw = self
+            .session
+            .spec()
+            .inputs
+            .iter()
+            .zip(&self.inputs)
+            .map(|(input, state)| (input.name.clone(), state.to_raw(input)))
+            .collect();
+        let values = match self.session.parse_inputs(raw) {
+            Ok(values) => values,
+            Err(err) => return self.show_error(err.field, err.message),
+        };
+        let client = Client::new(self.service_url.trim()).and_then(|c| match self.api_key.trim() {
+            "" => Ok(c),
+            key => c.api_key(key),
+        });
+        let client = match client {
+            Ok(client) => client,
+            Err(err) => return self.show_error(None, err.to_string()),
+        };
+        let result: Shared<Result<Completed, RunError>> = Arc::new(Mutex::new(None));
+        let (session, slot, ctx) = (self.session.clone(), Arc::clone(&result), ctx.clone());
+        let handle = self.runtime.spawn(async move {
+            let outcome = session.run(&values, &client).await;
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+            ctx.request_repaint();
+        });
+        self.pending = Some(Pending {
+            started: Instant::now(),
+            handle,
+            result,
+        });
+    }
+
+    /// Abandons the running request.
+    pub fn cancel(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            pending.handle.abort();
+            self.status = format!("Cancelled after {:.1} s.", pending.started.elapsed().as_secs_f64());
+        }
+    }
+
+    fn poll(&mut self) {
+        let finished = self
+            .pending
+            .as_ref()
+            .and_then(|p| p.result.lock().unwrap_or_else(PoisonError::into_inner).take());
+        let Some(outcome) = finished else { return };
+        let elapsed = self.pending.take().map_or(0.0, |p| p.started.elapsed().as_secs_f64());
+        match outcome {
+            Ok(done) => {
+                self.cache.clear();
+                self.outputs = done.outputs;
+                self.status = format!("Done in {elapsed:.2} s.");
+            }
+            Err(err) => {
+                let field = match &err {
+                    RunError::Input(e) => e.field.clone(),
+                    RunError::Service(e) => e.body.field.clone(),
+                    RunError::Present(_) => None,
+                };
+                self.show_error(field, err.to_string());
+                self.status = format!("Failed after {elapsed:.2} s.");
+            }
+        }
+    }
+
+    fn show_error(&mut self, field: Option<String>, message: String) {
+        match field.filter(|f| self.session.input_names().contains(f)) {
+            Some(field) => {
+                self.errors.insert(field, message);
+            }
+            None => self.banner = Some(message),
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Input widgets of the desktop GUI: one editable state per component kind, drawn with egui, turned
+//! into the same raw values the web form sends. File inputs take a native dialog or a typed path, and
+//! show a preview parsed by the same code the server runs.
+
+use std::path::Path;
+
+use easymlserve_core::ui::{FileValue, Input, InputKind, InputValue, RawInput, Table};
+
+use crate::outputs::{image_texture, plot_ui, table_ui};
+
+/// A parsed file, ready to show before submitting.
+pub(crate) enum Preview {
+    Image {
+        image: egui::ColorImage,
+        detail: String,
+        texture: Option<egui::TextureHandle>,
+    },
+    Table {
+        head: Table,
+        rows: usize,
+    },
+    Series {
+        plot: easymlserve_core::ui::Plot,
+        rows: usize,
+    },
+    Info(String),
+}
+
+/// A chosen file: its bytes, and a preview or the error parsing it gave.
+pub(crate) struct FileState {
+    pub path: String,
+    pub loaded: Option<FileValue>,
+    pub preview: Option<Preview>,
+}
+
+/// What the user has entered for one input.
+pub(crate) enum InputState {
+    Text(String),
+    Number(String),
+    Range(f64),
+    Choice(String),
+    Choices(Vec<bool>),
+    Check(bool),
+    File(FileState),
+}
+
+impl InputState {
+    /// The initial state of `input`, from its default.
+    pub fn new(input: &Input) -> Self {
+        match &input.kind {
+            InputKind::Text { default, .. } | InputKind::TextLong { default, .. } => {
+                Self::Text(default.clone().unwrap_or_default())
+            }
+            InputKind::Number { default, .. } => Self::Number(default.map(|d| d.to_string()).unwrap_or_default()),
+            InputKind::Range { min, max, default, .. } => Self::Range(default.unwrap_or((min + max) / 2.0)),
+            InputKind::SingleChoice { default, .. } => Self::Choice(default.clone().unwrap_or_default()),
+            InputKind::MultipleChoice { choices, default } => {
+                Self::Choices(choices.iter().map(|c| default.contains(c)).collect())
+            }
+            InputKind::Checkbox { default } => Self::Check(*default),
+            _ => Self::File(FileState {
+                path: String::new(),
+                loaded: None,
+                preview: None,
+            }),
+        }
+    }
+
+    /// The value as the web form would send it.
+    pub fn to_raw(&self, input: &Input) -> RawInput {
+        let one = |s: String| RawInput::Text(vec![s]);
+        match (self, &input.kind) {
+            (Self::Text(s) | Self::Number(s) | Self::Choice(s), _) => one(s.clone()),
+            (Self::Range(x), _) => one(x.to_string()),
+            (Self::Check(b), _) => one(b.to_string()),
+            (Self::Choices(picked), InputKind::MultipleChoice { choices, .. }) => RawInput::Text(
+                choices
+                    .iter()
+                    .zip(picked)
+                    .filter(|(_, on)| **on)
+                    .map(|(c, _)| c.clone())
+                    .collect(),
+            ),
+            (Self::File(file), _) => file.loaded.clone().map_or(RawInput::Absent, RawInput::File),
+            (Self::Choices(_), _) => RawInput::Absent,
+        }
+    }
+}
+
+/// Reads the file at `path` for `input` and parses it for a preview; the error names the problem.
+pub(crate) fn load_file(input: &Input, path: &str) -> Result<(FileValue, Preview), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let name = Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
+    let file = FileValue { name, bytes };
+    let preview = match input.parse(RawInput::File(file.clone())).map_err(|e| e.message)? {
+        InputValue::Image(image) => {
+            let display = image.to_display();
+            let detail = format!("{} x {} px, {}-bit", image.width, image.height, image.bit_depth);
+            let decoded = crate::outputs::decode_png(&display.png).ok_or("the preview cannot be drawn")?;
+            Preview::Image {
+                image: decoded,
+                detail,
+                texture: None,
+            }
+        }
+        InputValue::Table(table) => Preview::Table {
+            rows: table.rows.len(),
+            head: table.head(8),
+        },
+        InputValue::TimeSeries(series) => Preview::Series {
+            rows: series.len(),
+            plot: series.to_plot(&input.label),
+        },
+        _ => Preview::Info(format!("{}, {} bytes", file.name, file.bytes.len())),
+    };
+    Ok((file, preview))
+}
+
+/// Draws one input; returns a message when a file was chosen or failed to load (for the field error).
+pub(crate) fn input_ui(ui: &mut egui::Ui, input: &Input, state: &mut InputState) -> Option<Result<(), String>> {
+    let title = if input.required && !matches!(input.kind, InputKind::Checkbox { .. }) {
+        format!("{} *", input.label)
+    } else {
+        input.label.clone()
+    };
+    let label = if matches!(input.kind, InputKind::Checkbox { .. }) {
+        None
+    } else {
+        Some(ui.strong(title))
+    };
+    if let Some(help) = &input.description {
+        ui.weak(help);
+    }
+    let labelled = |response: egui::Response| match &label {
+        Some(label) => response.labelled_by(label.id),
+        None => response,
+    };
+    let mut file_event = None;
+    match (state, &input.kind) {
+        (InputState::Text(text), InputKind::TextLong { json, .. }) => {
+            let mut edit = egui::TextEdit::multiline(text)
+                .desired_rows(4)
+                .desired_width(f32::INFINITY);
+            if *json {
+                edit = edit.code_editor();
+            }
+            labelled(ui.add(edit));
+        }
+        (InputState::Text(text), _) => {
+            labelled(ui.add(egui::TextEdit::singleline(text).desired_width(f32::INFINITY)));
+        }
+        (InputState::Number(text), _) => {
+            labelled(ui.add(egui::TextEdit::singleline(text).desired_width(160.0)));
+        }
+        (InputState::Range(value), InputKind::Range { min, max, step, .. }) => {
+            labelled(ui.add(egui::Slider::new(value, *min..=*max).step_by(*step)));
+        }
+        (InputState::Choice(picked), InputKind::SingleChoice { choices, .. }) => {
+            let shown = if picked.is_empty() {
+                "Choose…".to_owned()
+            } else {
+                picked.clone()
+            };
+            let combo = egui::ComboBox::from_id_salt(&input.name)
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for choice in choices {
+                        ui.selectable_value(picked, choice.clone(), choice);
+                    }
+                });
+            labelled(combo.response);
+        }
+        (InputState::Choices(picked), InputKind::MultipleChoice { choices, .. }) => {
+            for (choice, on) in choices.iter().zip(picked.iter_mut()) {
+                ui.checkbox(on, choice);
+            }
+        }
+        (InputState::Check(on), _) => {
+            ui.checkbox(on, &input.label);
+        }
+        (InputState::File(file), kind) => file_event = file_ui(ui, input, kind, file),
+        _ => {
+            ui.label("(this input has an unexpected state)");
+        }
+    }
+    file_event
+}
+
+fn file_ui(ui: &mut egui::Ui, input: &Input, kind: &InputKind, file: &mut FileState) -> Option<Result<(), String>> {
+    let mut event = None;
+    ui.horizontal(|ui| {
+        if ui.button("Choose file…").clicked() {
+            let extensions = kind.accepted_extensions();
+            let mut dialog = rfd::FileDialog::new().set_title(&input.label);
+            if !extensions.is_empty() {
+                dialog = dialog.add_filter(&input.label, &extensions);
+            }
+            match dialog.pick_file() {
+                Some(path) => {
+                    file.path = path.display().to_string();
+                    event = Some(reload(input, file));
+                }
+                None => {
+                    event = Some(Err(
+                        "no file chosen (type the path below if no file dialog opens)".to_owned()
+                    ))
+                }
+            }
+        }
+        let path_edit = ui.add(
+            egui::TextEdit::singleline(&mut file.path)
+                .hint_text("or type a path")
+                .desired_width(ui.available_width() - 60.0),
+        );
+        let path_label = format!("Path of {}", input.label);
+        let path_edit = path_edit.on_hover_text(&path_label);
+        path_edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, &path_label));
+        let enter = path_edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button(format!("Load {}", input.label)).clicked() || enter {
+            event = Some(reload(input, file));
+        }
+    });
+    if let Some(preview) = &mut file.preview {
+        preview_ui(ui, &input.name, preview);
+    }
+    event
+}
+
+fn reload(input: &Input, file: &mut FileState) -> Result<(), String> {
+    file.loaded = None;
+    file.preview = None;
+    let (value, preview) = load_file(input, file.path.trim())?;
+    file.loaded = Some(value);
+    file.preview = Some(preview);
+    Ok(())
+}
+
+fn preview_ui(ui: &mut egui::Ui, name: &str, preview: &mut Preview) {
+    match preview {
+        Preview::Image { image, detail, texture } => {
+            let texture =
+                texture.get_or_insert_with(|| image_texture(ui.ctx(), &format!("preview-{name}"), image.clone()));
+            let size = texture.size_vec2();
+            let scale = (160.0 / size.y.max(1.0)).min(ui.available_width() / size.x.max(1.0));
+            ui.add(egui::Image::new(&*texture).fit_to_exact_size(size * scale));
+            ui.weak(detail.as_str());
+        }
+        Preview::Table { head, rows } => {
+            table_ui(ui, &format!("preview-{name}"), head);
+            ui.weak(format!("{rows} rows in the file"));
+        }
+        Preview::Series { plot, rows } => {
+            plot_ui(ui, &format!("preview-{name}"), plot, 160.0);
+            ui.weak(format!("{rows} rows in the file"));
+        }
+        Preview::Info(text) => {
+            ui.weak(text.as_str());
+        }
+    }
+}

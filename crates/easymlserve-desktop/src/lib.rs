@@ -1,0 +1,14 @@
+//! The easymlserve desktop GUI: a native window (egui) rendered from the same UI description as the web
+//! GUI, for users who run the GUI on their own machine and the model on a powerful one over REST.
+//!
+//! `DesktopUi::new(ui).service_url(url).run()` opens it; switching an example from the web GUI is
+//! changing that one line. [`DesktopApp::ui`] is a pure egui view that tests drive headless with
+//! egui_kittest; requests run on a background thread so the window never freezes.
+
+mod app;
+mod inputs;
+mod outputs;
+mod runner;
+
+pub use app::DesktopApp;
+pub use runner::DesktopUi;

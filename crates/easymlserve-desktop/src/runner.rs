@@ -1,0 +1,136 @@
+//! `DesktopUi`: the thin eframe runner that opens a native window for a UI description:
+//! `DesktopUi::new(ui).service_url(url).run()`. The window size and the service URL are remembered.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use easymlserve_client::Client;
+use easymlserve_core::ui::{DynUi, SchemaUi, Ui};
+
+use crate::app::DesktopApp;
+
+const URL_KEY: &str = "service_url";
+
+/// Where the UI description comes from.
+enum Source {
+    Given(Arc<dyn DynUi>),
+    FromServiceSchema,
+}
+
+/// A native desktop window for a service.
+pub struct DesktopUi {
+    source: Source,
+    service_url: Option<String>,
+    api_key: Option<String>,
+    title: String,
+}
+
+impl DesktopUi {
+    /// A window running `ui`.
+    pub fn new(ui: impl Ui) -> Self {
+        Self::from_source(Source::Given(Arc::new(ui)))
+    }
+
+    /// A window with a form generated from the service's request schema (from its `/api/spec`).
+    pub fn generated() -> Self {
+        Self::from_source(Source::FromServiceSchema)
+    }
+
+    fn from_source(source: Source) -> Self {
+        Self {
+            source,
+            service_url: std::env::var("EASYMLSERVE_URL").ok().filter(|u| !u.is_empty()),
+            api_key: std::env::var("EASYMLSERVE_API_KEY").ok().filter(|k| !k.is_empty()),
+            title: "easymlserve".to_owned(),
+        }
+    }
+
+    /// The service's base URL (also read from `EASYMLSERVE_URL`; the window lets the user change it).
+    #[must_use]
+    pub fn service_url(mut self, url: impl Into<String>) -> Self {
+        self.service_url = Some(url.into());
+        self
+    }
+
+    /// The API key (also read from `EASYMLSERVE_API_KEY`).
+    #[must_use]
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Builds the app state, fetching the service's spec for a generated form.
+    pub fn into_app(self) -> Result<DesktopApp, String> {
+        let url = self.service_url.unwrap_or_else(|| "http://127.0.0.1:8000".to_owned());
+        let ui: Arc<dyn DynUi> = match self.source {
+            Source::Given(ui) => ui,
+            Source::FromServiceSchema => {
+                let mut client = Client::new(url.clone()).map_err(|e| e.to_string())?;
+                if let Some(key) = &self.api_key {
+                    client = client.api_key(key).map_err(|e| e.to_string())?;
+                }
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let spec = runtime.block_on(client.spec()).map_err(|e| e.to_string())?;
+                Arc::new(SchemaUi::from_schema(
+                    spec.info.name,
+                    spec.info.description,
+                    &spec.request_schema,
+                ))
+            }
+        };
+        Ok(DesktopApp::new(ui, url, self.api_key))
+    }
+
+    /// Opens the window and runs until it is closed.
+    pub fn run(self) -> ExitCode {
+        let title = self.title.clone();
+        let explicit_url = self.service_url.is_some();
+        let mut app = match self.into_app() {
+            Ok(app) => app,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let options = eframe::NativeOptions {
+            viewport: egui::ViewportBuilder::default()
+                .with_inner_size([1100.0, 760.0])
+                .with_title(&title),
+            persist_window: true,
+            ..Default::default()
+        };
+        let outcome = eframe::run_native(
+            &title,
+            options,
+            Box::new(move |cc| {
+                if let (false, Some(url)) = (explicit_url, cc.storage.and_then(|s| s.get_string(URL_KEY))) {
+                    app.service_url = url;
+                }
+                Ok(Box::new(Window(app)))
+            }),
+        );
+        match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: the window could not be opened: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// The eframe side of the app: draws `DesktopApp` in the window and remembers the URL.
+struct Window(DesktopApp);
+
+impl eframe::App for Window {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::CentralPanel::default().show(ui, |ui| self.0.ui(ui));
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        storage.set_string(URL_KEY, self.0.service_url.clone());
+    }
+}

@@ -1,0 +1,262 @@
+//! The desktop GUI driven headless with egui_kittest against real servers on 127.0.0.1: every component
+//! of the UI gallery set through its widget, file previews and their errors, a service that is down,
+//! Cancel, a form generated from a service's spec, and every example's UI.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use easymlserve_core::Service;
+use easymlserve_core::ui::{OutputValue, Ui};
+use easymlserve_desktop::{DesktopApp, DesktopUi};
+use easymlserve_server::Server;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+/// Serves `service` on 127.0.0.1:0 from a runtime of its own; returns the URL and keeps the runtime.
+fn serve<S: Service>(service: S) -> (String, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(Server::new(service).serve_with_shutdown(listener, std::future::pending()));
+        let client = easymlserve_client::Client::new(url.clone()).unwrap();
+        while client.ready().await.is_err() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        url
+    });
+    (url, runtime)
+}
+
+fn window(ui: impl Ui, url: &str) -> Harness<'static, DesktopApp> {
+    let app = DesktopApp::new(Arc::new(ui), url, None);
+    Harness::builder()
+        .with_size(egui::vec2(1200.0, 1600.0))
+        .build_ui_state(|ui, app: &mut DesktopApp| app.ui(ui), app)
+}
+
+/// Steps the window until the request is answered (the window keeps drawing meanwhile).
+fn wait_for_answer(harness: &mut Harness<'_, DesktopApp>) {
+    let started = Instant::now();
+    harness.step();
+    while harness.state().is_busy() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no answer within 30 s");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_steps(3);
+}
+
+fn replace_text(harness: &Harness<'_, DesktopApp>, label: &str, text: &str) {
+    let node = harness.get_by_label(label);
+    node.focus();
+    node.set_text_value_accesskit(text);
+}
+
+fn samples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/ui-gallery/samples")
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("easymlserve-desktop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn load(harness: &mut Harness<'_, DesktopApp>, label: &str, path: &std::path::Path) {
+    replace_text(harness, &format!("Path of {label}"), path.to_str().unwrap());
+    harness.run_steps(2);
+    harness.get_by_label(&format!("Load {label}")).click();
+    harness.run_steps(3);
+}
+
+#[test]
+fn every_component_round_trips_through_the_window() {
+    let (url, _server) = serve(ui_gallery::Gallery);
+    let mut harness = window(ui_gallery::GalleryUi, &url);
+    replace_text(&harness, "Title *", "Desktop test");
+    replace_text(&harness, "Notes", "two words");
+    replace_text(&harness, "Count *", "8");
+    harness
+        .get_all_by_label("Ratio *")
+        .next()
+        .unwrap()
+        .set_value_accesskit(0.5);
+    harness.run_steps(2);
+    harness.get_by_label("Colour *").click();
+    harness.run_steps(2);
+    harness.get_by_label("blue").click();
+    harness.get_by_label("basil").click();
+    harness.get_by_label("Shout the summary").click();
+    harness.run_steps(2);
+    let note = temp_file("note.txt", b"twelve bytes");
+    let png = temp_file("dots.png", &{
+        let img = image::GrayImage::from_fn(8, 6, |x, _| image::Luma([x as u8 * 30]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    });
+    load(&mut harness, "Any file", &note);
+    load(&mut harness, "Image", &png);
+    load(&mut harness, "CSV table", &samples().join("plate.csv"));
+    load(&mut harness, "Time series", &samples().join("weather.csv"));
+    harness.get_by_label("8 x 6 px, 8-bit");
+    harness.get_by_label("3 rows in the file");
+    harness.get_by_label("8 rows in the file");
+
+    harness.get_by_label("Submit").click();
+    wait_for_answer(&mut harness);
+    let app = harness.state();
+    assert_eq!(app.banner(), None);
+    assert!(app.status().starts_with("Done in"), "{}", app.status());
+    let summary = "DESKTOP TEST — 8 × 0.50, BLUE WITH CHEESE AND BASIL; FILE NOTE.TXT (12 BYTES)";
+    assert_eq!(
+        app.outputs().get("summary"),
+        Some(&OutputValue::Text(summary.to_owned()))
+    );
+    harness.get_by_label(summary);
+    harness.get_by_label("4.00 points");
+    let Some(OutputValue::Plot(plot)) = harness.state().outputs().get("plot") else {
+        panic!("no plot")
+    };
+    assert_eq!(plot.series.len(), 2, "one line per uploaded column");
+    let Some(OutputValue::Image(image)) = harness.state().outputs().get("image") else {
+        panic!("no image")
+    };
+    assert!(image.overlay_png.is_some());
+    assert_eq!((image.width, image.height), (8, 6));
+    assert_eq!(
+        harness.get_all_by_label("A2").count(),
+        2,
+        "in the CSV preview and in the result table"
+    );
+    harness.get_by_label("Save report.csv…");
+    harness.get_by_label("Overlay");
+}
+
+#[test]
+fn bad_files_are_reported_next_to_their_field() {
+    let (url, _server) = serve(ui_gallery::Gallery);
+    let mut harness = window(ui_gallery::GalleryUi, &url);
+    load(
+        &mut harness,
+        "CSV table",
+        &temp_file("broken.csv", b"a,b\n1,2\n3,4,5\n"),
+    );
+    assert_eq!(
+        harness.state().field_error("table"),
+        Some("line 3: expected 2 fields like the header, found 3")
+    );
+    harness.get_by_label("line 3: expected 2 fields like the header, found 3");
+    load(&mut harness, "Time series", &samples().join("unsorted.csv"));
+    assert!(harness.state().field_error("series").unwrap().contains("time order"));
+    load(&mut harness, "Image", std::path::Path::new("/no/such/file.png"));
+    assert!(
+        harness
+            .state()
+            .field_error("image")
+            .unwrap()
+            .starts_with("cannot read `/no/such/file.png`")
+    );
+}
+
+#[test]
+fn a_service_that_is_down_is_reported_in_plain_words() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let mut harness = window(echo::EchoUi, &url);
+    replace_text(&harness, "Text *", "anyone there?");
+    harness.get_by_label("Submit").click();
+    wait_for_answer(&mut harness);
+    let banner = harness.state().banner().unwrap().to_owned();
+    assert!(banner.contains("cannot be reached; is it running?"), "{banner}");
+    harness.get_by_label(&banner);
+    assert!(harness.state().status().starts_with("Failed after"));
+}
+
+/// A model that takes its time.
+struct Slow;
+
+impl Service for Slow {
+    type Request = echo::EchoRequest;
+    type Response = echo::EchoResponse;
+    fn process(&self, r: echo::EchoRequest) -> Result<echo::EchoResponse, easymlserve_core::ServiceError> {
+        std::thread::sleep(Duration::from_secs(3));
+        Ok(echo::EchoResponse { text: r.text })
+    }
+}
+
+#[test]
+fn the_window_stays_responsive_and_can_cancel() {
+    let (url, _server) = serve(Slow);
+    let mut harness = window(echo::EchoUi, &url);
+    replace_text(&harness, "Text *", "slow");
+    harness.get_by_label("Submit").click();
+    harness.run_steps(2);
+    assert!(harness.state().is_busy());
+    std::thread::sleep(Duration::from_millis(250));
+    harness.step();
+    assert!(
+        harness.state().status().starts_with("Running… 0."),
+        "elapsed time shown: {}",
+        harness.state().status()
+    );
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(!harness.state().is_busy());
+    assert!(harness.state().status().starts_with("Cancelled after"));
+    assert!(harness.state().outputs().get("text").is_none());
+}
+
+#[test]
+fn a_form_is_generated_from_a_services_spec() {
+    let (url, _server) = serve(echo::Echo);
+    let app = DesktopUi::generated().service_url(url).into_app().unwrap();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1200.0, 900.0))
+        .build_ui_state(|ui, app: &mut DesktopApp| app.ui(ui), app);
+    replace_text(&harness, "Text *", "ab");
+    harness
+        .get_all_by_label("Repeat")
+        .next()
+        .unwrap()
+        .set_value_accesskit(3.0);
+    harness.run_steps(2);
+    harness.get_by_label("Submit").click();
+    wait_for_answer(&mut harness);
+    let Some(OutputValue::Json(json)) = harness.state().outputs().get("response") else {
+        panic!("no JSON output")
+    };
+    assert_eq!(json, &serde_json::json!({"text": "ababab"}));
+}
+
+/// Every example's UI: draw it, submit it as a user would with its defaults (and a sample file where a
+/// file is required), and check each declared output got a value.
+#[test]
+fn every_example_ui_runs_in_the_window() {
+    let (echo_url, _echo) = serve(echo::Echo);
+    let mut harness = window(echo::EchoUi, &echo_url);
+    replace_text(&harness, "Text *", "hi");
+    submit_and_check_outputs(&mut harness, echo::EchoUi.outputs().len());
+
+    let (gallery_url, _gallery) = serve(ui_gallery::Gallery);
+    let mut harness = window(ui_gallery::GalleryUi, &gallery_url);
+    submit_and_check_outputs(&mut harness, ui_gallery::GalleryUi.outputs().len());
+}
+
+fn submit_and_check_outputs(harness: &mut Harness<'_, DesktopApp>, declared: usize) {
+    harness.get_by_label("Submit").click();
+    wait_for_answer(harness);
+    assert_eq!(harness.state().banner(), None);
+    assert_eq!(harness.state().outputs().0.len(), declared, "every output got a value");
+}
