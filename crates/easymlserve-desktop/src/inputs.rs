@@ -209,18 +209,23 @@ fn file_ui(ui: &mut egui::Ui, input: &Input, kind: &InputKind, file: &mut FileSt
                 }
             }
         }
-        let path_edit = ui.add(
-            egui::TextEdit::singleline(&mut file.path)
-                .hint_text("or type a path")
-                .desired_width(ui.available_width() - 60.0),
-        );
-        let path_label = format!("Path of {}", input.label);
-        let path_edit = path_edit.on_hover_text(&path_label);
-        path_edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, &path_label));
-        let enter = path_edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.button(format!("Load {}", input.label)).clicked() || enter {
-            event = Some(reload(input, file));
-        }
+        // Right to left: the Load button keeps its place at the end, the path field takes the rest.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let load = ui.button(format!("Load {}", input.label)).clicked();
+            let path_label = format!("Path of {}", input.label);
+            let path_edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut file.path)
+                        .hint_text("or type a path")
+                        .desired_width(ui.available_width()),
+                )
+                .on_hover_text(&path_label);
+            path_edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, &path_label));
+            let enter = path_edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if load || enter {
+                event = Some(reload(input, file));
+            }
+        });
     });
     if let Some(preview) = &mut file.preview {
         preview_ui(ui, &input.name, preview);

@@ -207,11 +207,12 @@ fn image_ui(ui: &mut egui::Ui, name: &str, image: &ImageOutput, cache: &mut Outp
         .id_salt(format!("image-{name}"))
         .max_height(520.0)
         .show(ui, |ui| {
-            let response = ui.add(egui::Image::new(&*base).fit_to_exact_size(size * scale));
+            let (rect, _) = ui.allocate_exact_size(size * scale, egui::Sense::hover());
+            let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+            ui.painter().image(base.id(), rect, uv, egui::Color32::WHITE);
             if let Some(overlay) = overlay {
-                let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
                 let tint = egui::Color32::from_white_alpha((*opacity * 255.0) as u8);
-                ui.painter().image(overlay.id(), response.rect, uv, tint);
+                ui.painter().image(overlay.id(), rect, uv, tint);
             }
         });
 }
