@@ -15,24 +15,9 @@ use easymlserve_server::Server;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-/// Serves `service` on 127.0.0.1:0 from a runtime of its own; returns the URL and keeps the runtime.
+/// Serves `service` on 127.0.0.1:0; returns the URL and the runtime to keep alive.
 fn serve<S: Service>(service: S) -> (String, tokio::runtime::Runtime) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(Server::new(service).serve_with_shutdown(listener, std::future::pending()));
-        let client = easymlserve_client::Client::new(url.clone()).unwrap();
-        while client.ready().await.is_err() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        url
-    });
-    (url, runtime)
+    easymlserve_testkit::serve_blocking(Server::new(service))
 }
 
 fn window(ui: impl Ui, url: &str) -> Harness<'static, DesktopApp> {

@@ -4,28 +4,14 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-mod driver;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use driver::Browser;
 use easymlserve::prelude::*;
 use easymlserve::{ApiKeys, WebUi};
+use easymlserve_testkit::{Browser, serve};
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
-
-/// Serves `server` on 127.0.0.1:0 in this runtime; returns the base URL.
-async fn serve<S: Service>(server: Server<S>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server.serve_with_shutdown(listener, std::future::pending()));
-    let client = Client::new(url.clone()).unwrap();
-    while client.ready().await.is_err() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    url
-}
 
 fn gallery() -> Server<ui_gallery::Gallery> {
     Server::new(ui_gallery::Gallery).with_ui(ui_gallery::GalleryUi)

@@ -1,5 +1,6 @@
 //! Drives Debian's headless Chromium through chromedriver (started on a free port per test) with the
 //! fantoccini WebDriver client. `.ci/run` installs `chromium` and `chromium-driver` when missing.
+//! Helpers panic with a readable message: they are for tests, where that is the failure report.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -10,6 +11,7 @@ use serde_json::json;
 
 /// A browser session and the chromedriver behind it; both end when this is dropped.
 pub struct Browser {
+    /// The WebDriver session.
     pub client: Client,
     driver: Child,
     profile: std::path::PathBuf,
