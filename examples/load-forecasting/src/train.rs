@@ -344,6 +344,26 @@ pub fn train(series: &HourlySeries, options: &TrainOptions) -> anyhow::Result<Tr
     Ok(report)
 }
 
+/// Small models for tests and quick demos: seven weeks of the shipped synthetic data around New Year
+/// 2019, a 10-tree forest; saved in `models_dir`. Trains in seconds.
+pub fn small_models(models_dir: &Path) -> anyhow::Result<TrainReport> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let all = crate::data::read_series(&root.join("data/german-load-synthetic-2015-2020.csv"))?;
+    let new_year_2019 = ((1_546_300_800_000 - all.start_ms) / 3_600_000) as usize;
+    let start = new_year_2019 - 24 * 42; // six weeks before 2019, one week after
+    let series = HourlySeries {
+        start_ms: all.time_ms(start),
+        load: all.load[start..start + 24 * 49].to_vec(),
+    };
+    let mut options = TrainOptions::new(models_dir);
+    options.fit = FitSettings {
+        trees: 10,
+        ..FitSettings::default()
+    };
+    options.progress = false;
+    train(&series, &options)
+}
+
 /// Whether all three model files exist in `dir`.
 pub fn models_present(dir: &Path) -> bool {
     ModelKind::ALL.iter().all(|k| dir.join(k.file_name()).is_file())
