@@ -1,0 +1,108 @@
+//! The segmentation service: loads the U-Net weights once, then answers `POST /process` with the instance
+//! labels of the posted image, in the original EasyMLServe envelope.
+
+use std::path::PathBuf;
+
+use easymlserve::prelude::*;
+
+use crate::data::normalize;
+use crate::envelope::{GrayImage, ImageRequest, LabelResponse, Limits};
+use crate::postprocess::{InstanceParams, instances_from_probabilities};
+use crate::unet::UNet;
+
+/// Segments grey microscopy images of nuclei into cells.
+pub struct CellSegmenter {
+    weights: PathBuf,
+    limits: Limits,
+    params: InstanceParams,
+    model: Option<UNet>,
+}
+
+impl CellSegmenter {
+    /// A service whose `load_model` reads the safetensors file `weights`.
+    pub fn new(weights: impl Into<PathBuf>) -> Self {
+        Self {
+            weights: weights.into(),
+            limits: Limits::default(),
+            params: InstanceParams::default(),
+            model: None,
+        }
+    }
+
+    /// Replaces the image size limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Loads the model now (the server calls `load_model` itself; this is for commands and tests).
+    pub fn loaded(mut self) -> Result<Self, ServiceError> {
+        self.load_model()?;
+        Ok(self)
+    }
+
+    /// Labels the cells of an image: `(labels, count)`, labels row-major, 0 for background.
+    pub fn segment(&self, image: &GrayImage) -> Result<(Vec<u32>, u32), ServiceError> {
+        let model = self
+            .model
+            .as_ref()
+            .ok_or_else(|| ServiceError::failed("the model is not loaded"))?;
+        segment_with(model, &image.pixels, image.width, image.height, &self.params).map_err(ServiceError::failed)
+    }
+}
+
+/// Normalises, predicts and post-processes one image with `model`.
+pub fn segment_with(
+    model: &UNet,
+    pixels: &[u16],
+    width: usize,
+    height: usize,
+    params: &InstanceParams,
+) -> anyhow::Result<(Vec<u32>, u32)> {
+    let (background, interior) = model.predict(&normalize(pixels), width, height)?;
+    Ok(instances_from_probabilities(
+        &background,
+        &interior,
+        width,
+        height,
+        params,
+    ))
+}
+
+impl Service for CellSegmenter {
+    type Request = ImageRequest;
+    type Response = LabelResponse;
+
+    fn info(&self) -> ServiceInfo {
+        ServiceInfo::new("Cell segmentation")
+            .version(env!("CARGO_PKG_VERSION"))
+            .description(
+                "Finds the cell nuclei in a fluorescence microscopy image with a U-Net and returns an instance \
+                 label image: 0 is background, each cell has its own number.",
+            )
+    }
+
+    fn load_model(&mut self) -> Result<(), ServiceError> {
+        let model = UNet::load(&self.weights).map_err(|e| ServiceError::failed(format!("{e:#}")))?;
+        self.model = Some(model);
+        Ok(())
+    }
+
+    fn process(&self, request: ImageRequest) -> Result<LabelResponse, ServiceError> {
+        let image = request.decode(&self.limits)?;
+        let (labels, _) = self.segment(&image)?;
+        Ok(LabelResponse::encode(image.width, image.height, &labels))
+    }
+
+    fn example_request(&self) -> Option<easymlserve::serde_json::Value> {
+        // A 16 x 16 dark image with one bright round cell in the middle.
+        let pixels: Vec<u8> = (0..256i32)
+            .map(|i| {
+                let (x, y) = (i % 16 - 8, i / 16 - 8);
+                if x * x + y * y <= 20 { 200 } else { 10 }
+            })
+            .collect();
+        easymlserve::serde_json::to_value(ImageRequest::from_gray8(16, 16, &pixels)).ok()
+    }
+}

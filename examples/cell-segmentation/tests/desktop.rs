@@ -1,0 +1,49 @@
+//! The same `Ui` in the desktop GUI, driven headless with egui_kittest against the service on
+//! 127.0.0.1:0: load the shipped TIFF by path, submit, and get the overlay, the count, the mean size
+//! and the JSON file. Needs the `desktop` feature.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod util;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cell_segmentation::ui::CellUi;
+use easymlserve::prelude::*;
+use easymlserve_desktop::DesktopApp;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use util::{segmenter, shipped_tiff};
+
+#[test]
+fn the_desktop_window_segments_the_tiff() {
+    let (url, _runtime) = easymlserve_testkit::serve_blocking(Server::new(segmenter()).with_ui(CellUi));
+    let app = DesktopApp::new(Arc::new(CellUi), url, None);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1200.0, 1600.0))
+        .build_ui_state(|ui, app: &mut DesktopApp| app.ui(ui), app);
+    let path_box = harness.get_by_label("Path of Microscopy image");
+    path_box.focus();
+    path_box.set_text_value_accesskit(shipped_tiff().to_str().unwrap());
+    harness.run_steps(2);
+    harness.get_by_label("Load Microscopy image").click();
+    harness.run_steps(3);
+    harness.get_by_label("Submit").click();
+    let started = Instant::now();
+    harness.step();
+    while harness.state().is_busy() {
+        assert!(started.elapsed() < Duration::from_secs(40), "no answer within 40 s");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_steps(3);
+    assert_eq!(harness.state().banner(), None);
+    let outputs = harness.state().outputs();
+    assert_eq!(outputs.0.len(), CellUi.outputs().len(), "every output got a value");
+    let Some(OutputValue::Number(count)) = outputs.get("count") else {
+        panic!("no count")
+    };
+    assert!((100.0..=150.0).contains(count), "{count} cells; the mask has 125");
+    assert!(matches!(outputs.get("overlay"), Some(OutputValue::Image(i)) if i.overlay_png.is_some()));
+}
