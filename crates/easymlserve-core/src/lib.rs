@@ -5,6 +5,7 @@
 //! web and desktop GUIs run: components, values, plots, images and tables.
 
 mod caller;
+mod copies;
 mod error;
 mod example;
 mod request;
@@ -14,10 +15,11 @@ pub mod ui;
 pub mod validate;
 
 pub use caller::{BoxFuture, CallError, ServiceCaller};
+pub use copies::ModelCopies;
 pub use error::{ErrorBody, ServiceError};
 pub use example::example_from_schema;
 pub use request::{RequestError, from_value, parse_request};
-pub use service::{Service, ServiceInfo};
+pub use service::{Service, ServiceInfo, panic_message};
 pub use spec::ServiceSpec;
 pub use validate::Validator;
 

@@ -83,8 +83,35 @@ pub trait Service: Send + Sync + 'static {
     /// Answers one request.
     fn process(&self, request: Self::Request) -> Result<Self::Response, ServiceError>;
 
+    /// Answers several requests at once, one result per request and in their order.
+    ///
+    /// The server calls this when dynamic batching is on (`max_batch_size` above 1): it groups requests
+    /// that arrive close together and splits the answers back, so each caller gets its own result or
+    /// error. Override it when the model is faster on a batch (one matrix product instead of many).
+    /// The default answers the requests one by one with [`Service::process`] and turns a panic into that
+    /// request's own error, so only the request that panicked fails. A panic escaping an override fails
+    /// every request of its batch; returning a different number of results fails them too.
+    fn process_batch(&self, requests: Vec<Self::Request>) -> Vec<Result<Self::Response, ServiceError>> {
+        requests
+            .into_iter()
+            .map(|request| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.process(request)))
+                    .unwrap_or_else(|panic| Err(ServiceError::failed(format!("panicked: {}", panic_message(&*panic)))))
+            })
+            .collect()
+    }
+
     /// An example request body, shown in the OpenAPI document and the docs page.
     fn example_request(&self) -> Option<serde_json::Value> {
         None
     }
+}
+
+/// The message of a caught panic, for logs and errors.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::auth::ApiKeys;
+use crate::engine::Batching;
 
 /// Environment variable holding comma-separated API keys.
 pub const ENV_API_KEYS: &str = "EASYMLSERVE_API_KEYS";
@@ -29,6 +30,9 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Accepted API keys; empty means no authentication.
     pub api_keys: ApiKeys,
+    /// Dynamic batching; off by default (`max_size` 1). Worth turning on only for a service whose
+    /// `process_batch` is faster per request than `process`.
+    pub batching: Batching,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +45,7 @@ impl Default for ServerConfig {
             timeout: Duration::from_secs(60),
             body_limit: 32 * 1024 * 1024,
             api_keys: ApiKeys::default(),
+            batching: Batching::default(),
         }
     }
 }
@@ -57,6 +62,7 @@ impl ServerConfig {
             ("workers", self.workers),
             ("queue_capacity", self.queue_capacity),
             ("body_limit", self.body_limit),
+            ("max_batch_size", self.batching.max_size),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -120,6 +126,12 @@ pub struct ServeArgs {
     /// Largest request body in bytes [default: 33554432 (32 MiB)].
     #[arg(long, env = "EASYMLSERVE_BODY_LIMIT")]
     pub body_limit: Option<usize>,
+    /// Most requests per `process_batch` call; 1 turns dynamic batching off [default: 1].
+    #[arg(long, env = "EASYMLSERVE_MAX_BATCH_SIZE")]
+    pub max_batch_size: Option<usize>,
+    /// Milliseconds the first request of a batch waits for others [default: 2].
+    #[arg(long, env = "EASYMLSERVE_MAX_BATCH_WAIT_MS")]
+    pub max_batch_wait_ms: Option<f64>,
     /// File of API keys, one per line (`#` starts a comment).
     #[arg(long, env = ENV_API_KEYS_FILE)]
     pub api_keys_file: Option<PathBuf>,
@@ -137,6 +149,13 @@ impl ServeArgs {
             config.timeout = Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
                 name: "timeout_secs".to_owned(),
                 message: format!("must be a positive number of seconds, got {secs}"),
+            })?;
+        }
+        config.batching.max_size = self.max_batch_size.unwrap_or(config.batching.max_size);
+        if let Some(ms) = self.max_batch_wait_ms {
+            config.batching.max_wait = Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| ConfigError::Invalid {
+                name: "max_batch_wait_ms".to_owned(),
+                message: format!("must be a number of milliseconds of 0 or more, got {ms}"),
             })?;
         }
         if let Ok(list) = std::env::var(ENV_API_KEYS) {

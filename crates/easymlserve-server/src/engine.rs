@@ -3,12 +3,12 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use easymlserve_core::{Service, ServiceError};
+use easymlserve_core::{Service, ServiceError, panic_message};
 use tokio::sync::oneshot;
 
 use crate::error::ApiError;
@@ -33,6 +33,27 @@ pub(crate) struct PoolSize {
     pub workers: usize,
     pub queue_capacity: usize,
     pub timeout: Duration,
+    pub batch: Batching,
+}
+
+/// Dynamic batching: how many queued requests one `process_batch` call may take, and how long the
+/// first of them waits for others to join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    /// Most requests in one call; 1 turns batching off (every request goes to `process`).
+    pub max_size: usize,
+    /// Longest the first request of a batch waits for more to arrive.
+    pub max_wait: Duration,
+}
+
+impl Default for Batching {
+    /// Off: one request per call.
+    fn default() -> Self {
+        Self {
+            max_size: 1,
+            max_wait: Duration::from_millis(2),
+        }
+    }
 }
 
 /// Why the model did not produce a response.
@@ -132,9 +153,10 @@ impl<S: Service> Engine<S> {
         let rx = Arc::new(Mutex::new(rx));
         for index in 0..self.size.workers {
             let (service, rx, metrics) = (Arc::clone(&service), Arc::clone(&rx), Arc::clone(&self.metrics));
+            let batch = self.size.batch;
             let spawned = std::thread::Builder::new()
                 .name(format!("easymlserve-worker-{index}"))
-                .spawn(move || worker_loop(&*service, &rx, &metrics));
+                .spawn(move || worker_loop(&*service, &rx, &metrics, batch));
             if let Err(err) = spawned {
                 tracing::error!(%err, index, "could not start a worker thread");
             }
@@ -230,34 +252,90 @@ impl<S: Service> Engine<S> {
     }
 }
 
-fn worker_loop<S: Service>(service: &S, rx: &Mutex<Receiver<Job<S>>>, metrics: &Metrics) {
-    loop {
-        let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(job) = next else { return };
-        metrics.queue_depth().fetch_sub(1, Ordering::Relaxed);
-        metrics.record_queue_time(job.enqueued.elapsed());
-        if job.reply.is_closed() {
-            // The caller timed out or went away while the job was queued: do not spend the model on it.
-            metrics.record_model_failure("abandoned");
+fn worker_loop<S: Service>(service: &S, rx: &Mutex<Receiver<Job<S>>>, metrics: &Metrics, batch: Batching) {
+    while let Some(jobs) = next_batch(rx, batch) {
+        let mut live = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            metrics.queue_depth().fetch_sub(1, Ordering::Relaxed);
+            metrics.record_queue_time(job.enqueued.elapsed());
+            if job.reply.is_closed() {
+                // The caller timed out or went away while the job was queued: do not spend the model on it.
+                metrics.record_model_failure("abandoned");
+            } else {
+                live.push(job);
+            }
+        }
+        if live.is_empty() {
             continue;
         }
         metrics.busy_workers().fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let outcome = match catch_unwind(AssertUnwindSafe(|| service.process(job.request))) {
-            Ok(Ok(response)) => serde_json::to_vec(&response).map(Bytes::from).map_err(Failure::Encode),
-            Ok(Err(err)) => Err(Failure::Service(err)),
-            Err(panic) => Err(Failure::Panic(panic_message(&*panic))),
-        };
+        if batch.max_size > 1 {
+            metrics.record_batch_size(live.len());
+            run_batch(service, live);
+        } else {
+            for job in live {
+                let outcome = match catch_unwind(AssertUnwindSafe(|| service.process(job.request))) {
+                    Ok(result) => encode::<S>(result),
+                    Err(panic) => Err(Failure::Panic(panic_message(&*panic))),
+                };
+                let _ = job.reply.send(outcome);
+            }
+        }
         metrics.record_model_time(started.elapsed());
         metrics.busy_workers().fetch_sub(1, Ordering::Relaxed);
-        let _ = job.reply.send(outcome);
     }
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
+/// Takes the next job, waiting as long as needed, then up to `max_size - 1` more that arrive within
+/// `max_wait`. `None` once the queue is closed and empty. The receiver stays locked while the batch
+/// fills, so the other workers cannot take a half-filled batch's late arrivals.
+fn next_batch<S: Service>(rx: &Mutex<Receiver<Job<S>>>, batch: Batching) -> Option<Vec<Job<S>>> {
+    let rx = rx.lock().unwrap_or_else(PoisonError::into_inner);
+    let first = rx.recv().ok()?;
+    let mut jobs = vec![first];
+    let deadline = Instant::now() + batch.max_wait;
+    while jobs.len() < batch.max_size {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(job) => jobs.push(job),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    Some(jobs)
+}
+
+/// Runs one `process_batch` call and sends each answer to its own caller.
+fn run_batch<S: Service>(service: &S, jobs: Vec<Job<S>>) {
+    let count = jobs.len();
+    let (requests, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|job| (job.request, job.reply)).unzip();
+    match catch_unwind(AssertUnwindSafe(|| service.process_batch(requests))) {
+        Ok(results) if results.len() == count => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(encode::<S>(result));
+            }
+        }
+        Ok(results) => {
+            let message = format!("process_batch returned {} results for {count} requests", results.len());
+            for reply in replies {
+                let _ = reply.send(Err(Failure::Service(ServiceError::Failed(message.clone()))));
+            }
+        }
+        Err(panic) => {
+            let message = format!(
+                "process_batch panicked on a batch of {count}: {}",
+                panic_message(&*panic)
+            );
+            for reply in replies {
+                let _ = reply.send(Err(Failure::Panic(message.clone())));
+            }
+        }
+    }
+}
+
+/// The JSON bytes of a model's answer.
+fn encode<S: Service>(result: Result<S::Response, ServiceError>) -> Result<Bytes, Failure> {
+    match result {
+        Ok(response) => serde_json::to_vec(&response).map(Bytes::from).map_err(Failure::Encode),
+        Err(err) => Err(Failure::Service(err)),
+    }
 }

@@ -17,7 +17,7 @@ mod state;
 
 pub use auth::ApiKeys;
 pub use config::{ConfigError, ENV_API_KEYS, ENV_API_KEYS_FILE, ServeArgs, ServerConfig};
-pub use engine::{Engine, Readiness};
+pub use engine::{Batching, Engine, Readiness};
 pub use error::ApiError;
 pub use extract::{ValidJson, read_json_body};
 pub use openapi::openapi_document;

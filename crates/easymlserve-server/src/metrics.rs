@@ -13,26 +13,46 @@ const BUCKETS: [f64; 15] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-#[derive(Debug, Clone, Default)]
+/// Upper bounds of the batch size histogram buckets.
+const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+#[derive(Debug, Clone)]
 struct Histogram {
-    counts: [u64; BUCKETS.len()],
+    bounds: &'static [f64],
+    counts: Vec<u64>,
     sum: f64,
     count: u64,
 }
 
+impl Default for Histogram {
+    /// A latency histogram, in seconds.
+    fn default() -> Self {
+        Self::with_bounds(&BUCKETS)
+    }
+}
+
 impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+    fn with_bounds(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            counts: vec![0; bounds.len()],
+            sum: 0.0,
+            count: 0,
+        }
+    }
+
+    fn observe(&mut self, value: f64) {
+        if let Some(i) = self.bounds.iter().position(|b| value <= *b) {
             self.counts[i] += 1;
         }
-        self.sum += seconds;
+        self.sum += value;
         self.count += 1;
     }
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         let mut cumulative = 0;
-        for (bound, n) in BUCKETS.iter().zip(self.counts) {
+        for (bound, n) in self.bounds.iter().zip(&self.counts) {
             cumulative += n;
             let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}");
         }
@@ -56,16 +76,33 @@ pub(crate) struct Snapshot {
 }
 
 /// The metrics of one server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     model_time: Mutex<Histogram>,
     queue_time: Mutex<Histogram>,
+    batch_size: Mutex<Histogram>,
     model_failures: Mutex<BTreeMap<&'static str, u64>>,
     queue_depth: AtomicI64,
     in_flight: AtomicI64,
     busy_workers: AtomicI64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            requests: Mutex::default(),
+            latency: Mutex::default(),
+            model_time: Mutex::default(),
+            queue_time: Mutex::default(),
+            batch_size: Mutex::new(Histogram::with_bounds(&BATCH_BUCKETS)),
+            model_failures: Mutex::default(),
+            queue_depth: AtomicI64::default(),
+            in_flight: AtomicI64::default(),
+            busy_workers: AtomicI64::default(),
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -92,6 +129,11 @@ impl Metrics {
     /// Records time a request waited in the queue.
     pub(crate) fn record_queue_time(&self, elapsed: Duration) {
         lock(&self.queue_time).observe(elapsed.as_secs_f64());
+    }
+
+    /// Records how many requests one `process_batch` call answered.
+    pub(crate) fn record_batch_size(&self, size: usize) {
+        lock(&self.batch_size).observe(size as f64);
     }
 
     /// Counts a request the model did not answer normally (`error`, `panic`, `timeout`, `abandoned`).
@@ -141,7 +183,7 @@ impl Metrics {
             &mut out,
             name,
             "histogram",
-            "Time spent inside the model's process call, in seconds.",
+            "Time spent inside the model's process (or process_batch) calls, in seconds.",
         );
         lock(&self.model_time).render(&mut out, name, "");
         let name = "easymlserve_queue_wait_seconds";
@@ -152,6 +194,14 @@ impl Metrics {
             "Time requests waited in the queue for a worker, in seconds.",
         );
         lock(&self.queue_time).render(&mut out, name, "");
+        let name = "easymlserve_batch_size";
+        header(
+            &mut out,
+            name,
+            "histogram",
+            "Requests answered by one process_batch call (only with dynamic batching on).",
+        );
+        lock(&self.batch_size).render(&mut out, name, "");
         let name = "easymlserve_model_failures_total";
         header(
             &mut out,

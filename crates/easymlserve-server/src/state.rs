@@ -53,6 +53,7 @@ impl<S: Service> AppState<S> {
             workers: config.workers,
             queue_capacity: config.queue_capacity,
             timeout: config.timeout,
+            batch: config.batching,
         };
         Self {
             engine: Arc::new(Engine::new(service, size, Arc::clone(&metrics))),

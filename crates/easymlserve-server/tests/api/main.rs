@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
 mod auth;
+mod batching;
 mod errors;
 mod execution;
 mod lifecycle;
