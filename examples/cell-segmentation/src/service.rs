@@ -85,6 +85,10 @@ impl Service for CellSegmenter {
 
     fn load_model(&mut self) -> Result<(), ServiceError> {
         let model = UNet::load(&self.weights).map_err(|e| ServiceError::failed(format!("{e:#}")))?;
+        // One small prediction starts candle's thread pool, so the first request is not the slow one.
+        model
+            .predict(&vec![0.0; 128 * 128], 128, 128)
+            .map_err(|e| ServiceError::failed(format!("the model cannot predict: {e:#}")))?;
         self.model = Some(model);
         Ok(())
     }

@@ -82,12 +82,15 @@ fn conv(layer: &Conv2d, x: &Tensor, mode: Mode) -> candle_core::Result<Tensor> {
     y.reshape((b, out, h, w))
 }
 
-/// The U-Net: an encoder of three blocks with pooling, a middle block, and a decoder that upsamples and
-/// joins the encoder's features at each scale; a 1 x 1 convolution gives the class scores.
+/// The U-Net: an encoder of three blocks with pooling, a middle block, and a decoder that at each scale
+/// projects the coarser features to this scale's channels (1 x 1), upsamples them and adds the
+/// encoder's features (additive skips cost half the arithmetic of concatenated ones, which keeps a
+/// 512 x 512 image well under a second); a 1 x 1 convolution gives the class scores.
 #[derive(Debug)]
 pub struct UNet {
     down: Vec<Block>,
     middle: Block,
+    project: Vec<Conv2d>,
     up: Vec<Block>,
     head: Conv2d,
 }
@@ -102,13 +105,25 @@ impl UNet {
             Block::new(vb.pp("down2"), c1, c2)?,
         ];
         let middle = Block::new(vb.pp("middle"), c2, c3)?;
-        let up = vec![
-            Block::new(vb.pp("up2"), c3 + c2, c2)?,
-            Block::new(vb.pp("up1"), c2 + c1, c1)?,
-            Block::new(vb.pp("up0"), c1 + c0, c0)?,
+        let one = Conv2dConfig::default();
+        let project = vec![
+            conv2d(c3, c2, 1, one, vb.pp("project2"))?,
+            conv2d(c2, c1, 1, one, vb.pp("project1"))?,
+            conv2d(c1, c0, 1, one, vb.pp("project0"))?,
         ];
-        let head = conv2d(c0, CLASSES, 1, Conv2dConfig::default(), vb.pp("head"))?;
-        Ok(Self { down, middle, up, head })
+        let up = vec![
+            Block::new(vb.pp("up2"), c2, c2)?,
+            Block::new(vb.pp("up1"), c1, c1)?,
+            Block::new(vb.pp("up0"), c0, c0)?,
+        ];
+        let head = conv2d(c0, CLASSES, 1, one, vb.pp("head"))?;
+        Ok(Self {
+            down,
+            middle,
+            project,
+            up,
+            head,
+        })
     }
 
     /// Loads the weights from a safetensors file.
@@ -130,48 +145,100 @@ impl UNet {
             skips.push(features);
         }
         x = self.middle.forward(&x, mode)?;
-        for (block, skip) in self.up.iter().zip(skips.iter().rev()) {
+        for ((block, project), skip) in self.up.iter().zip(&self.project).zip(skips.iter().rev()) {
             let (_, _, h, w) = skip.dims4()?;
-            x = block.forward(&Tensor::cat(&[&x.upsample_nearest2d(h, w)?, skip], 1)?, mode)?;
+            let coarse = conv(project, &x, mode)?.upsample_nearest2d(h, w)?;
+            x = block.forward(&(coarse + skip)?, mode)?;
         }
         conv(&self.head, &x, mode)
     }
 
     /// Class probabilities of a normalised image: `(background, interior)`, each `width * height`.
+    ///
+    /// Images up to `TILE + 2 * TILE_MARGIN` a side are predicted whole; larger ones in `TILE`-pixel
+    /// squares, each with `TILE_MARGIN` pixels of context (mirrored at the image edge) cut off again, so
+    /// memory stays bounded. (Predicting strips on both cores at once was slower: candle's convolutions
+    /// already use them.)
     pub fn predict(&self, image: &[f32], width: usize, height: usize) -> anyhow::Result<(Vec<f32>, Vec<f32>)> {
+        let small = width <= TILE + 2 * TILE_MARGIN && height <= TILE + 2 * TILE_MARGIN;
+        let tiles: Vec<Tile> = if small {
+            vec![Tile {
+                x0: 0,
+                y0: 0,
+                width,
+                height,
+                margin_x: 0,
+                margin_y: 0,
+            }]
+        } else {
+            (0..height)
+                .step_by(TILE)
+                .flat_map(|y0| (0..width).step_by(TILE).map(move |x0| (x0, y0)))
+                .map(|(x0, y0)| Tile {
+                    x0,
+                    y0,
+                    width: TILE.min(width - x0),
+                    height: TILE.min(height - y0),
+                    margin_x: TILE_MARGIN,
+                    margin_y: TILE_MARGIN,
+                })
+                .collect()
+        };
         let mut background = vec![0f32; width * height];
         let mut interior = vec![0f32; width * height];
-        let whole = width <= TILE + 2 * TILE_MARGIN && height <= TILE + 2 * TILE_MARGIN;
-        let (core, margin) = if whole {
-            (width.max(height), 0)
-        } else {
-            (TILE, TILE_MARGIN)
-        };
-        for y0 in (0..height).step_by(core) {
-            for x0 in (0..width).step_by(core) {
-                let (cw, ch) = (core.min(width - x0), core.min(height - y0));
-                let tw = (cw + 2 * margin).div_ceil(MULTIPLE) * MULTIPLE;
-                let th = (ch + 2 * margin).div_ceil(MULTIPLE) * MULTIPLE;
-                let (left, top) = (x0 as isize - margin as isize, y0 as isize - margin as isize);
-                let mut tile = Vec::with_capacity(tw * th);
-                for ty in 0..th {
-                    let sy = reflect(top + ty as isize, height);
-                    tile.extend((0..tw).map(|tx| image[sy * width + reflect(left + tx as isize, width)]));
-                }
-                let input = Tensor::from_vec(tile, (1, 1, th, tw), &Device::Cpu)?;
-                let probs = candle_nn::ops::softmax(&self.forward(&input, Mode::Inference)?, 1)?;
-                let planes = probs.squeeze(0)?.to_vec3::<f32>()?;
-                for y in 0..ch {
-                    for x in 0..cw {
-                        let i = (y0 + y) * width + x0 + x;
-                        background[i] = planes[0][margin + y][margin + x];
-                        interior[i] = planes[1][margin + y][margin + x];
-                    }
-                }
+        for tile in &tiles {
+            let (bg, int) = self.predict_tile(image, width, height, tile)?;
+            for y in 0..tile.height {
+                let row = (tile.y0 + y) * width + tile.x0;
+                background[row..row + tile.width].copy_from_slice(&bg[y * tile.width..(y + 1) * tile.width]);
+                interior[row..row + tile.width].copy_from_slice(&int[y * tile.width..(y + 1) * tile.width]);
             }
         }
         Ok((background, interior))
     }
+
+    /// The probabilities of one tile's core region, row-major.
+    fn predict_tile(
+        &self,
+        image: &[f32],
+        width: usize,
+        height: usize,
+        tile: &Tile,
+    ) -> anyhow::Result<(Vec<f32>, Vec<f32>)> {
+        let tw = (tile.width + 2 * tile.margin_x).div_ceil(MULTIPLE) * MULTIPLE;
+        let th = (tile.height + 2 * tile.margin_y).div_ceil(MULTIPLE) * MULTIPLE;
+        let left = tile.x0 as isize - tile.margin_x as isize;
+        let top = tile.y0 as isize - tile.margin_y as isize;
+        let mut pixels = Vec::with_capacity(tw * th);
+        for ty in 0..th {
+            let sy = reflect(top + ty as isize, height);
+            pixels.extend((0..tw).map(|tx| image[sy * width + reflect(left + tx as isize, width)]));
+        }
+        let input = Tensor::from_vec(pixels, (1, 1, th, tw), &Device::Cpu)?;
+        let probs = candle_nn::ops::softmax(&self.forward(&input, Mode::Inference)?, 1)?;
+        let planes = probs.squeeze(0)?.to_vec3::<f32>()?;
+        let core = |plane: &Vec<Vec<f32>>| -> Vec<f32> {
+            (0..tile.height)
+                .flat_map(|y| {
+                    plane[tile.margin_y + y][tile.margin_x..tile.margin_x + tile.width]
+                        .iter()
+                        .copied()
+                })
+                .collect()
+        };
+        Ok((core(&planes[0]), core(&planes[1])))
+    }
+}
+
+/// A region of the image predicted at once, with its context margins.
+#[derive(Debug, Clone, Copy)]
+struct Tile {
+    x0: usize,
+    y0: usize,
+    width: usize,
+    height: usize,
+    margin_x: usize,
+    margin_y: usize,
 }
 
 /// Mirrors an index into `0..n` without repeating the edge pixel (n = 4: -2 -> 2, 4 -> 2, 5 -> 1).
