@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::auth::ApiKeys;
+use crate::cors::CorsOrigins;
 use crate::engine::Batching;
 
 /// Environment variable holding comma-separated API keys.
@@ -30,6 +31,10 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Accepted API keys; empty means no authentication.
     pub api_keys: ApiKeys,
+    /// Longest a client may take to send its request body before it gets 408; 30 s by default.
+    pub read_timeout: Duration,
+    /// Origins allowed to call the API from a browser page of another site; none by default.
+    pub cors_origins: CorsOrigins,
     /// Dynamic batching; off by default (`max_size` 1). Worth turning on only for a service whose
     /// `process_batch` is faster per request than `process`.
     pub batching: Batching,
@@ -46,6 +51,8 @@ impl Default for ServerConfig {
             body_limit: 32 * 1024 * 1024,
             api_keys: ApiKeys::default(),
             batching: Batching::default(),
+            read_timeout: Duration::from_secs(30),
+            cors_origins: CorsOrigins::default(),
         }
     }
 }
@@ -71,6 +78,12 @@ impl ServerConfig {
                     message: "must be at least 1".to_owned(),
                 });
             }
+        }
+        if self.read_timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "read_timeout".to_owned(),
+                message: "must be above zero".to_owned(),
+            });
         }
         if self.timeout.is_zero() {
             return Err(ConfigError::Invalid {
@@ -126,6 +139,12 @@ pub struct ServeArgs {
     /// Largest request body in bytes [default: 33554432 (32 MiB)].
     #[arg(long, env = "EASYMLSERVE_BODY_LIMIT")]
     pub body_limit: Option<usize>,
+    /// Seconds a client may take to send its request body before 408 [default: 30].
+    #[arg(long, env = "EASYMLSERVE_READ_TIMEOUT_SECS")]
+    pub read_timeout_secs: Option<f64>,
+    /// Comma-separated origins allowed to call the API from another site's pages [default: none].
+    #[arg(long, env = "EASYMLSERVE_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
     /// Most requests per `process_batch` call; 1 turns dynamic batching off [default: 1].
     #[arg(long, env = "EASYMLSERVE_MAX_BATCH_SIZE")]
     pub max_batch_size: Option<usize>,
@@ -150,6 +169,15 @@ impl ServeArgs {
                 name: "timeout_secs".to_owned(),
                 message: format!("must be a positive number of seconds, got {secs}"),
             })?;
+        }
+        if let Some(secs) = self.read_timeout_secs {
+            config.read_timeout = Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
+                name: "read_timeout_secs".to_owned(),
+                message: format!("must be a positive number of seconds, got {secs}"),
+            })?;
+        }
+        if let Some(list) = &self.cors_origins {
+            config.cors_origins = CorsOrigins::parse_list(list);
         }
         config.batching.max_size = self.max_batch_size.unwrap_or(config.batching.max_size);
         if let Some(ms) = self.max_batch_wait_ms {

@@ -72,6 +72,9 @@ pub enum ApiError {
     /// 503: the server is shutting down.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// 408: the client did not send its body within the read timeout.
+    #[error("the request body was not received within {} s; send it faster or in one piece", .0.as_secs_f64())]
+    RequestTimeout(Duration),
     /// 504: the model took longer than the timeout.
     #[error("the model did not answer within {} s", .0.as_secs_f64())]
     Timeout(Duration),
@@ -99,6 +102,7 @@ impl ApiError {
             Self::InvalidRequest { .. } | Self::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::QueueFull { .. } | Self::NotReady(_) | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::ModelFailed | Self::ModelPanicked | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,6 +123,7 @@ impl ApiError {
             Self::NotReady(_) => "not_ready",
             Self::ShuttingDown => "shutting_down",
             Self::Timeout(_) => "timeout",
+            Self::RequestTimeout(_) => "request_timeout",
             Self::ModelFailed => "model_error",
             Self::ModelPanicked => "model_panic",
             Self::Internal(_) => "internal_error",

@@ -45,7 +45,10 @@ pub async fn read_json_body(request: Request, limit: usize) -> Result<Bytes, Api
     match Limited::new(request.into_body(), limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::PayloadTooLarge { limit }),
-        Err(err) => Err(ApiError::BodyRead(err.to_string())),
+        Err(err) => match crate::deadline::is_deadline(&*err) {
+            Some(limit) => Err(ApiError::RequestTimeout(limit)),
+            None => Err(ApiError::BodyRead(err.to_string())),
+        },
     }
 }
 

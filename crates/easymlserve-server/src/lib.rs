@@ -5,6 +5,8 @@
 
 mod auth;
 mod config;
+mod cors;
+mod deadline;
 mod engine;
 mod error;
 mod extract;
@@ -17,6 +19,8 @@ mod state;
 
 pub use auth::ApiKeys;
 pub use config::{ConfigError, ENV_API_KEYS, ENV_API_KEYS_FILE, ServeArgs, ServerConfig};
+pub use cors::CorsOrigins;
+pub use deadline::BodyDeadlineExceeded;
 pub use engine::{Batching, Engine, Readiness};
 pub use error::ApiError;
 pub use extract::{ValidJson, read_json_body};

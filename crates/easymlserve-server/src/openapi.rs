@@ -1,5 +1,7 @@
 //! The OpenAPI 3.1 document of a service, built from its Rust types: the request and response JSON
-//! Schemas that schemars generates, the shared error body, and every route of the REST contract.
+//! Schemas that schemars generates, the shared error body, and every route of the REST contract with
+//! every status it can answer, the headers that come with them included (checked by
+//! `reliability/schemathesis.sh`).
 
 use easymlserve_core::schemars::SchemaGenerator;
 use easymlserve_core::schemars::generate::SchemaSettings;
@@ -24,62 +26,47 @@ pub fn openapi_document<S: Service>(service: &S, auth: bool) -> Value {
     let example = service
         .example_request()
         .unwrap_or_else(|| example_from_schema(&request, &document));
-    let error_content = json!({"application/json": {"schema": error}});
-    let err = |description: &str| json!({"description": description, "content": error_content});
+    let errors = Errors { schema: error, auth };
     let security = if auth {
         json!([{"bearer": []}, {"apiKey": []}])
     } else {
         json!([])
     };
-    let mut process_responses = json!({
-        "200": {"description": "The model's answer.", "content": {"application/json": {"schema": response}}},
-        "400": err("The body is not valid JSON."),
-        "413": err("The body is larger than the configured limit."),
-        "415": err("The body is not sent as `application/json`."),
-        "422": err("A field is missing, has the wrong type or is out of range; `field` names it."),
-        "500": err("The model failed or crashed on this request; the server keeps serving."),
-        "503": err("The queue is full or the model is not ready; retry after `Retry-After` seconds."),
-        "504": err("The model did not answer within the configured timeout."),
-    });
-    let mut metrics_responses = json!({
-        "200": {"description": "Prometheus text exposition.", "content": {"text/plain": {"schema": {"type": "string"}}}},
-    });
-    if auth {
-        for responses in [&mut process_responses, &mut metrics_responses] {
-            responses["401"] = err("The API key is missing or wrong.");
-        }
-    }
     document["paths"] = json!({
         "/process": {"post": {
             "summary": "Run the model on one request",
             "operationId": "process",
             "security": security,
             "requestBody": {"required": true, "content": {"application/json": {"schema": request, "example": example}}},
-            "responses": process_responses,
+            "responses": process_responses(response, &errors),
         }},
         "/api/spec": {"get": {
             "summary": "Name, version, request and response JSON Schemas, and the UI components",
             "operationId": "spec",
-            "responses": {"200": {"description": "The service spec.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            "responses": {"200": json_object("The service spec.")},
         }},
         "/health/live": {"get": {
             "summary": "Liveness: the process answers",
             "operationId": "live",
-            "responses": {"200": {"description": "The process is alive.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            "responses": {"200": json_object("The process is alive.")},
         }},
         "/health/ready": {"get": {
             "summary": "Readiness: the model is loaded and requests are accepted",
             "operationId": "ready",
             "responses": {
-                "200": {"description": "Ready.", "content": {"application/json": {"schema": {"type": "object"}}}},
-                "503": err("Loading, failed to load (the reason is in `error`), or shutting down."),
+                "200": json_object("Ready."),
+                "503": errors.retry(
+                    "Loading, failed to load (the reason is in `error`), or shutting down; `status` says which.",
+                ),
             },
         }},
         "/metrics": {"get": {
             "summary": "Prometheus metrics",
             "operationId": "metrics",
             "security": security,
-            "responses": metrics_responses,
+            "responses": errors.with_unauthorized(json!({
+                "200": {"description": "Prometheus text exposition.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+            })),
         }},
     });
     if auth {
@@ -89,4 +76,144 @@ pub fn openapi_document<S: Service>(service: &S, auth: bool) -> Value {
         });
     }
     document
+}
+
+/// Every answer of `POST /process`: the model's JSON, or an error body whose `error_type` tells the
+/// cause apart within one status.
+fn process_responses(response: Value, errors: &Errors) -> Value {
+    errors.with_unauthorized(json!({
+        "200": {"description": "The model's answer.", "content": {"application/json": {"schema": response}}},
+        "400": errors.plain(
+            "The body is not valid JSON (`malformed_json`) or could not be read (`body_read_failed`).",
+        ),
+        "408": errors.plain(
+            "The body did not arrive within the read deadline (`request_timeout`); the request never reached the model.",
+        ),
+        "413": errors.plain("The body is larger than the configured limit (`payload_too_large`)."),
+        "415": errors.plain("The body is not sent as `application/json` (`unsupported_media_type`)."),
+        "422": errors.plain(
+            "A field is missing, has the wrong type or is out of range (`validation_error`), or the model \
+             refused a well-formed input (`invalid_input`); `field` names the field when there is one.",
+        ),
+        "500": errors.plain(
+            "The model failed (`model_error`) or crashed (`model_panic`) on this request, or the server lost \
+             the worker (`internal_error`); the server keeps serving and the log has the details.",
+        ),
+        "503": errors.retry(
+            "The queue is full (`queue_full`), the model is not ready (`not_ready`) or the server is shutting \
+             down (`shutting_down`); retry after `Retry-After` seconds.",
+        ),
+        "504": errors.plain("The model did not answer within the configured timeout (`timeout`)."),
+    }))
+}
+
+/// A 200 answer whose body is a JSON object.
+fn json_object(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"type": "object"}}}})
+}
+
+/// Builds the error answers: the shared error body, with the headers that always come with a status.
+struct Errors {
+    /// The `ErrorBody` schema (a `$ref` into the components).
+    schema: Value,
+    /// Whether API keys are on, so the protected routes can answer 401.
+    auth: bool,
+}
+
+impl Errors {
+    /// An error answer with no header of its own.
+    fn plain(&self, description: &str) -> Value {
+        json!({"description": description, "content": {"application/json": {"schema": self.schema}}})
+    }
+
+    /// A 503: every one carries `Retry-After`.
+    fn retry(&self, description: &str) -> Value {
+        let mut response = self.plain(description);
+        response["headers"] = json!({"Retry-After": {
+            "description": "Seconds to wait before retrying: 1 when the queue is full, 5 otherwise.",
+            "required": true,
+            "schema": {"type": "integer", "minimum": 0},
+        }});
+        response
+    }
+
+    /// `responses` plus, when API keys are on, the 401 with its `WWW-Authenticate` challenge.
+    fn with_unauthorized(&self, mut responses: Value) -> Value {
+        if self.auth {
+            let mut unauthorized = self.plain("The API key is missing or wrong (`unauthorized`).");
+            unauthorized["headers"] = json!({"WWW-Authenticate": {
+                "description": "The challenge: `Bearer realm=\"easymlserve\"`.",
+                "required": true,
+                "schema": {"type": "string"},
+            }});
+            responses["401"] = unauthorized;
+        }
+        responses
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use easymlserve_core::{Service, ServiceError};
+    use serde_json::Value;
+
+    use super::openapi_document;
+
+    struct Double;
+
+    impl Service for Double {
+        type Request = f64;
+        type Response = f64;
+
+        fn process(&self, x: f64) -> Result<f64, ServiceError> {
+            Ok(2.0 * x)
+        }
+    }
+
+    fn responses<'d>(document: &'d Value, path: &str, method: &str) -> &'d serde_json::Map<String, Value> {
+        document["paths"][path][method]["responses"]
+            .as_object()
+            .expect("responses")
+    }
+
+    #[test]
+    fn every_status_of_process_is_documented_with_the_error_body() {
+        let document = openapi_document(&Double, true);
+        let process = responses(&document, "/process", "post");
+        let statuses: Vec<&str> = process.keys().map(String::as_str).collect();
+        assert_eq!(
+            statuses,
+            ["200", "400", "401", "408", "413", "415", "422", "500", "503", "504"]
+        );
+        for (status, response) in process.iter().filter(|(status, _)| *status != "200") {
+            assert_eq!(
+                response["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn headers_that_always_come_with_a_status_are_documented() {
+        let document = openapi_document(&Double, true);
+        for (path, method) in [("/process", "post"), ("/health/ready", "get")] {
+            let header = &responses(&document, path, method)["503"]["headers"]["Retry-After"];
+            assert_eq!(header["required"], true, "{path}");
+            assert_eq!(header["schema"]["type"], "integer", "{path}");
+        }
+        for (path, method) in [("/process", "post"), ("/metrics", "get")] {
+            let header = &responses(&document, path, method)["401"]["headers"]["WWW-Authenticate"];
+            assert_eq!(header["required"], true, "{path}");
+        }
+    }
+
+    #[test]
+    fn no_401_without_api_keys() {
+        let document = openapi_document(&Double, false);
+        for (path, method) in [("/process", "post"), ("/metrics", "get")] {
+            assert!(!responses(&document, path, method).contains_key("401"), "{path}");
+            assert_eq!(document["paths"][path][method]["security"], serde_json::json!([]));
+        }
+        assert!(document["components"].get("securitySchemes").is_none());
+    }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state, map_request};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use std::sync::Arc;
@@ -46,6 +46,7 @@ pub fn router_with<S: Service>(state: AppState<S>, mount: Option<Mount>) -> Rout
         .route("/health/ready", get(ready::<S>))
         .merge(docs)
         .with_state(state.clone());
+    let read_timeout = state.read_timeout;
     let mut home = "/docs/".to_owned();
     if let Some(mount) = mount {
         app = app.merge(mount.public);
@@ -57,6 +58,10 @@ pub fn router_with<S: Service>(state: AppState<S>, mount: Option<Mount>) -> Rout
     app.route("/", get(move || async move { Redirect::temporary(&home) }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(map_request(move |request: Request| async move {
+            crate::deadline::with_deadline(request, read_timeout)
+        }))
+        .layer(from_fn_with_state(state.cors.clone(), crate::cors::cors))
         .layer(from_fn_with_state(state, observe::<S>))
 }
 

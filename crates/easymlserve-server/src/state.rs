@@ -1,12 +1,14 @@
 //! `AppState`: what every handler shares: the engine, the validator, the pre-rendered documents.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use easymlserve_core::{BoxFuture, CallError, Service, ServiceCaller, ServiceSpec, Validator, from_value};
 
 use crate::auth::ApiKeys;
 use crate::config::ServerConfig;
+use crate::cors::CorsOrigins;
 use crate::engine::{Engine, PoolSize};
 use crate::metrics::Metrics;
 use crate::openapi::openapi_document;
@@ -19,6 +21,8 @@ pub struct AppState<S: Service> {
     pub(crate) openapi: Arc<serde_json::Value>,
     pub(crate) keys: ApiKeys,
     pub(crate) body_limit: usize,
+    pub(crate) read_timeout: Duration,
+    pub(crate) cors: CorsOrigins,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -31,6 +35,8 @@ impl<S: Service> Clone for AppState<S> {
             openapi: Arc::clone(&self.openapi),
             keys: self.keys.clone(),
             body_limit: self.body_limit,
+            read_timeout: self.read_timeout,
+            cors: self.cors.clone(),
             metrics: Arc::clone(&self.metrics),
         }
     }
@@ -62,6 +68,8 @@ impl<S: Service> AppState<S> {
             openapi: Arc::new(openapi),
             keys: config.api_keys.clone(),
             body_limit: config.body_limit,
+            read_timeout: config.read_timeout,
+            cors: config.cors_origins.clone(),
             metrics,
         }
     }

@@ -8,4 +8,5 @@ mod errors;
 mod execution;
 mod lifecycle;
 mod routes;
+mod safety;
 mod util;
