@@ -6,6 +6,7 @@ mod auth;
 mod batching;
 mod errors;
 mod execution;
+mod faults;
 mod lifecycle;
 mod routes;
 mod safety;
