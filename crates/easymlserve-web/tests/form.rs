@@ -1,6 +1,7 @@
 //! The GUI's HTTP exchange without a browser: the page and its headers, `/ui/submit` and `/ui/preview`
 //! with good and bad form data, errors passed on from the service, and a service that is down. The GUI
-//! runs standalone here, talking to a real service over REST.
+//! runs standalone here, talking to a real service over REST. The last test fuzzes the multipart
+//! reader with generated, truncated and corrupted forms.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -290,4 +291,97 @@ async fn a_generated_gui_comes_from_the_services_schema() {
     let (status, body) = submit(&url, form("xy", "2")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["outputs"][0]["value"], json!({"text": "xyxy"}));
+}
+
+/// One multipart part: a known or unknown input name, maybe a file name, some bytes.
+fn part() -> impl proptest::strategy::Strategy<Value = (String, Option<String>, Vec<u8>)> {
+    use proptest::prelude::*;
+    (
+        prop_oneof![
+            Just("text".to_owned()),
+            Just("repeat".to_owned()),
+            Just("table".to_owned()),
+            "[a-z\"]{0,6}"
+        ],
+        proptest::option::of("[a-z./\\\\]{0,12}"),
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..64),
+            Just(b"time,value\n2020-01-01T00:00:00Z,1\n".to_vec()),
+            Just(b"3".to_vec()),
+        ],
+    )
+}
+
+/// A multipart body with boundary `B0undary`, then maybe cut short or with a byte flipped.
+fn multipart_body(
+    parts: &[(String, Option<String>, Vec<u8>)],
+    cut: Option<proptest::sample::Index>,
+    flip: Option<(proptest::sample::Index, u8)>,
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(b"--B0undary\r\nContent-Disposition: form-data; name=\"");
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(b"\"");
+        if let Some(file) = file {
+            body.extend_from_slice(format!("; filename=\"{file}\"").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--B0undary--\r\n");
+    if let Some((at, value)) = flip {
+        let i = at.index(body.len());
+        body[i] = value;
+    }
+    if let Some(cut) = cut {
+        body.truncate(cut.index(body.len() + 1));
+    }
+    body
+}
+
+#[test]
+fn arbitrary_multipart_forms_get_an_answer_the_form_documents() {
+    use proptest::prelude::*;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = runtime.block_on(start(|service| WebUi::new(RepeatUi).service_url(service)));
+    let http = reqwest::Client::new();
+    let config = ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(128),
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(
+        parts in proptest::collection::vec(part(), 0..5),
+        cut in proptest::option::of(any::<proptest::sample::Index>()),
+        flip in proptest::option::of((any::<proptest::sample::Index>(), any::<u8>())),
+        route in prop_oneof![Just("submit"), Just("preview")],
+    )| {
+        let body = multipart_body(&parts, cut, flip);
+        let (status, answer) = runtime.block_on(async {
+            let response = http
+                .post(format!("{url}/ui/{route}"))
+                .header("content-type", "multipart/form-data; boundary=B0undary")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        });
+        prop_assert!(matches!(status, 200 | 400 | 413 | 422), "status {} with {}", status, answer);
+        if status != 200 {
+            prop_assert!(answer["error"].is_string() && answer["error_type"].is_string(), "{}", answer);
+        }
+    });
+    // Still serving after all that.
+    let page = runtime.block_on(async { http.get(format!("{url}/ui/")).send().await.unwrap().status() });
+    assert_eq!(page, 200);
 }
