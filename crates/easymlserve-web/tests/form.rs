@@ -385,3 +385,35 @@ fn arbitrary_multipart_forms_get_an_answer_the_form_documents() {
     let page = runtime.block_on(async { http.get(format!("{url}/ui/")).send().await.unwrap().status() });
     assert_eq!(page, 200);
 }
+
+#[tokio::test]
+async fn no_route_serves_a_path_from_the_disk() {
+    let url = start(|service| WebUi::new(RepeatUi).service_url(service)).await;
+    let http = reqwest::Client::new();
+    let attempts = [
+        "/ui/assets/..%2f..%2fCargo.toml",
+        "/ui/assets/%2e%2e/%2e%2e/Cargo.toml",
+        "/ui/assets/..%5c..%5cCargo.toml",
+        "/ui/assets/%2fetc%2fpasswd",
+        "/ui/assets/Cargo.toml",
+        "/ui/../../../../etc/passwd",
+        "/ui/assets/app.js%00.png",
+        "/docs/..%2f..%2f..%2fetc%2fpasswd",
+        "/etc/passwd",
+        "/Cargo.toml",
+    ];
+    for path in attempts {
+        let response = http.get(format!("{url}{path}")).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert!(matches!(status, 301 | 308 | 400 | 404), "{path}: {status}");
+        assert!(
+            !body.contains("root:") && !body.contains("[workspace]"),
+            "{path} leaked a file: {body}"
+        );
+    }
+    // The real assets are there, so the refusals above are not a broken asset route.
+    let js = http.get(format!("{url}/ui/assets/app.js")).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert_eq!(js.headers()["x-content-type-options"], "nosniff");
+}
