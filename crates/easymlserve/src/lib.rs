@@ -92,7 +92,9 @@ mod gui;
 
 pub use easymlserve_core as core;
 pub use easymlserve_core::ui;
-pub use easymlserve_core::{ErrorBody, ModelCopies, Service, ServiceError, ServiceInfo, ServiceSpec, Validator, schemars};
+pub use easymlserve_core::{
+    ErrorBody, ModelCopies, Service, ServiceError, ServiceInfo, ServiceSpec, Validator, schemars,
+};
 pub use serde;
 pub use serde_json;
 
