@@ -33,9 +33,23 @@ pub fn parse_request<T: DeserializeOwned>(validator: &Validator, body: &[u8]) ->
 }
 
 /// Validates an already parsed JSON value and deserializes it into `T`.
+///
+/// JSON Schema counts `3.0` as an integer, serde's integer types do not: when deserializing fails and
+/// the value holds integral floats, they are written as integers and deserializing is tried again, so
+/// a request that matches the published schema is accepted.
 pub fn from_value<T: DeserializeOwned>(validator: &Validator, value: serde_json::Value) -> Result<T, RequestError> {
     validator.validate(&value).map_err(RequestError::Invalid)?;
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    let first = match serde_path_to_error::deserialize(&value) {
+        Ok(typed) => return Ok(typed),
+        Err(err) => err,
+    };
+    let mut integral = value;
+    if integral_floats_to_integers(&mut integral) {
+        if let Ok(typed) = serde_path_to_error::deserialize(&integral) {
+            return Ok(typed);
+        }
+    }
+    Err(first).map_err(|e: serde_path_to_error::Error<serde_json::Error>| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         let inner = e.into_inner().to_string();
@@ -46,4 +60,34 @@ pub fn from_value<T: DeserializeOwned>(validator: &Validator, value: serde_json:
         };
         RequestError::Invalid(Invalid { path, message })
     })
+}
+
+/// Rewrites every float without a fraction that fits an `i64` or `u64` exactly as an integer; returns
+/// whether anything changed.
+fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(n) => {
+            let Some(f) = n.as_f64().filter(|_| n.is_f64()) else {
+                return false;
+            };
+            // Beyond 2^53 a float no longer tells which integer was written: leave it as it is.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            if f.fract() != 0.0 || f.abs() > EXACT {
+                return false;
+            }
+            *n = if f < 0.0 {
+                serde_json::Number::from(f as i64)
+            } else {
+                serde_json::Number::from(f as u64)
+            };
+            true
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| integral_floats_to_integers(v) | changed),
+        serde_json::Value::Object(map) => map
+            .values_mut()
+            .fold(false, |changed, v| integral_floats_to_integers(v) | changed),
+        _ => false,
+    }
 }

@@ -29,8 +29,8 @@ impl ServiceSpec {
     pub fn of<S: Service>(service: &S) -> Self {
         Self {
             info: service.info(),
-            request_schema: schemars::schema_for!(S::Request).to_value(),
-            response_schema: schemars::schema_for!(S::Response).to_value(),
+            request_schema: crate::schema_for::<S::Request>(),
+            response_schema: crate::schema_for::<S::Response>(),
             example_request: service.example_request(),
             ui: None,
         }

@@ -40,7 +40,7 @@ impl Validator {
 
     /// The schema for `T`, as schemars generates it.
     pub fn for_type<T: schemars::JsonSchema>() -> Self {
-        Self::new(schemars::schema_for!(T).to_value())
+        Self::new(crate::schema_for::<T>())
     }
 
     /// The schema this validator checks against.

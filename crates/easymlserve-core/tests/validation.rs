@@ -163,3 +163,26 @@ fn reference_cycles_do_not_hang() {
     let err = validator.validate(&json!(1)).unwrap_err();
     assert!(err.message.contains("nests too deeply"), "{err}");
 }
+
+#[test]
+fn integers_written_with_a_decimal_point_are_integers() {
+    // JSON Schema calls 3.0 an integer; the request matches the published schema, so it is accepted.
+    let request = check(with("count", json!(3.0))).unwrap();
+    assert_eq!(request.count, 3);
+    let request = check(with("limit", json!(7e0))).unwrap();
+    assert_eq!(request.limit, Some(7));
+    // A real fraction is still refused, by the schema, with the field named.
+    let (path, message) = check(with("count", json!(2.5))).unwrap_err();
+    assert_eq!(path, "count", "{message}");
+}
+
+#[test]
+fn integers_beyond_their_type_are_refused_by_the_schema() {
+    // `limit` is a u8: the published schema says so with maximum 255, and the validator refuses 256.
+    let schema = Validator::for_type::<Request>().schema().clone();
+    let limit = &schema["properties"]["limit"];
+    assert!(limit.to_string().contains("\"maximum\":255"), "{limit}");
+    let (path, message) = check(with("limit", json!(256))).unwrap_err();
+    assert_eq!(path, "limit", "{message}");
+    assert!(message.contains("255"), "{message}");
+}

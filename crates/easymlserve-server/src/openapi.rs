@@ -4,14 +4,13 @@
 //! `reliability/schemathesis.sh`).
 
 use easymlserve_core::schemars::SchemaGenerator;
-use easymlserve_core::schemars::generate::SchemaSettings;
-use easymlserve_core::{ErrorBody, Service, example_from_schema};
+use easymlserve_core::{ErrorBody, Service, example_from_schema, schema_settings};
 use serde_json::{Value, json};
 
 /// Builds the document for `service`; `auth` adds the API-key security schemes.
 pub fn openapi_document<S: Service>(service: &S, auth: bool) -> Value {
     let info = service.info();
-    let mut generator: SchemaGenerator = SchemaSettings::draft2020_12()
+    let mut generator: SchemaGenerator = schema_settings()
         .with(|s| s.definitions_path = "/components/schemas/".into())
         .into_generator();
     let request = generator.subschema_for::<S::Request>().to_value();
@@ -130,7 +129,7 @@ impl Errors {
     fn retry(&self, description: &str) -> Value {
         let mut response = self.plain(description);
         response["headers"] = json!({"Retry-After": {
-            "description": "Seconds to wait before retrying: 1 when the queue is full, 5 otherwise.",
+            "description": "Seconds to wait before retrying (1 after `queue_full`, 5 otherwise).",
             "required": true,
             "schema": {"type": "integer", "minimum": 0},
         }});

@@ -27,7 +27,7 @@ impl<S: Service> ServeUi for Server<S> {
 
     fn with_generated_ui(self) -> Self {
         let info = self.service().info();
-        let schema = easymlserve_core::schemars::schema_for!(S::Request).to_value();
+        let schema = easymlserve_core::schema_for::<S::Request>();
         let ui = SchemaUi::from_schema(info.name, info.description, &schema);
         mount(self, Arc::new(ui))
     }

@@ -3,6 +3,7 @@
 //! -p load-forecasting` trains (first time only), then serves the REST API and web GUI on
 //! http://127.0.0.1:8000/ui/.
 
+pub mod compact_forest;
 pub mod data;
 pub mod features;
 pub mod generate;

@@ -16,6 +16,7 @@ use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionPar
 use smartcore::svm::Kernels;
 use smartcore::svm::svr::{SVR, SVRParameters};
 
+use crate::compact_forest::CompactForest;
 use crate::features::N_FEATURES;
 
 /// A row-major matrix of feature rows.
@@ -145,11 +146,15 @@ pub enum Model {
 }
 
 /// A random forest grown in parts of a few trees each (so training can show progress and use every
-/// core); it predicts the mean over all its trees, like one forest.
+/// core); it predicts the mean over all its trees, like one forest, through a compact copy of its
+/// trees built on first use (see `compact_forest`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Forest {
     /// The parts and how many trees each has.
     pub parts: Vec<ForestPart>,
+    /// The trees in prediction form; not saved, rebuilt from `parts`.
+    #[serde(skip)]
+    compact: std::sync::OnceLock<Result<CompactForest, String>>,
 }
 
 /// One part of a forest: its number of trees and the smartcore forest.
@@ -177,8 +182,34 @@ impl Forest {
         Ok((trees, forest))
     }
 
-    /// Mean prediction over all trees; the parts are split over two threads.
+    /// A forest of fitted parts.
+    pub fn new(parts: Vec<ForestPart>) -> Self {
+        Self {
+            parts,
+            compact: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Builds the prediction form now (it is otherwise built by the first prediction).
+    pub fn prepare(&self) -> anyhow::Result<()> {
+        self.compact().map(|_| ())
+    }
+
+    fn compact(&self) -> anyhow::Result<&CompactForest> {
+        self.compact
+            .get_or_init(|| CompactForest::from_parts(&self.parts).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("random forest: {e}"))
+    }
+
+    /// Mean prediction over all trees.
     pub fn predict(&self, x: &[f64]) -> anyhow::Result<Vec<f64>> {
+        Ok(self.compact()?.predict(x))
+    }
+
+    /// Mean prediction over all trees with smartcore's own predict, the parts split over two threads
+    /// (for comparison with the compact form).
+    pub fn predict_with_smartcore(&self, x: &[f64]) -> anyhow::Result<Vec<f64>> {
         let xm = matrix(x)?;
         let total: usize = self.parts.iter().map(|(n, _)| n).sum();
         let weighted_sum = |parts: &[ForestPart]| {
@@ -226,7 +257,7 @@ impl Model {
                 let parts = (0..Forest::part_count(settings.trees))
                     .map(|i| Forest::fit_part(x, y, settings, i))
                     .collect::<anyhow::Result<_>>()?;
-                Ok(Self::Forest(Forest { parts }))
+                Ok(Self::Forest(Forest::new(parts)))
             }
         }
     }
@@ -299,6 +330,12 @@ impl Model {
                 path.display()
             )
         })?;
+        if let Self::Forest(forest) = &model {
+            // Build the prediction form while loading, not in the first request.
+            forest
+                .prepare()
+                .with_context(|| format!("{} cannot be used", path.display()))?;
+        }
         Ok(model)
     }
 }

@@ -304,9 +304,7 @@ pub fn train(series: &HourlySeries, options: &TrainOptions) -> anyhow::Result<Tr
         .into_inner()
         .map_err(|_| anyhow::anyhow!("a training thread panicked"))?;
     grown.sort_by_key(|(index, _)| *index);
-    let forest = Model::Forest(Forest {
-        parts: grown.into_iter().map(|(_, part)| part).collect(),
-    });
+    let forest = Model::Forest(Forest::new(grown.into_iter().map(|(_, part)| part).collect()));
     // The forest grows on one core beside the other models, then on both: report the wall time.
     let rf_seconds = fitting.elapsed().as_secs_f64();
     rf_bar.finish_with_message(format!("fitted on {} rows", train_set.len()));
