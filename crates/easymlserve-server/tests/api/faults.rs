@@ -176,16 +176,17 @@ type Outcome = (u16, Option<String>, Option<FaultResponse>);
 
 /// Sends requests `ids` with at most `concurrency` in flight; returns the outcomes by id.
 async fn drive(
-    server: &ChildServer,
-    ids: std::ops::Range<u64>,
+    http: &reqwest::Client,
+    base_url: &str,
+    ids: impl Iterator<Item = u64>,
     concurrency: usize,
     work_ms: u64,
 ) -> Vec<(u64, Outcome)> {
     let permits = Arc::new(Semaphore::new(concurrency));
-    let mut tasks = Vec::with_capacity(ids.clone().count());
+    let mut tasks = Vec::new();
     for id in ids {
         let permit = Arc::clone(&permits).acquire_owned().await.unwrap();
-        let (http, url) = (server.http.clone(), format!("{}/process", server.url));
+        let (http, url) = (http.clone(), format!("{base_url}/process"));
         tasks.push(tokio::spawn(async move {
             let answer = http.post(url).json(&json!({"id": id, "work_ms": work_ms})).send().await;
             drop(permit);
@@ -249,10 +250,10 @@ async fn injected_panics_and_overruns_fail_only_their_requests_and_memory_settle
         .unwrap_or(2_000);
     let server = ChildServer::start().await;
     // Warm up at the same concurrency so allocator pools and connection buffers exist before the baseline.
-    check(&drive(&server, 0..300, 64, 0).await);
+    check(&drive(&server.http, &server.url, 0..300, 64, 0).await);
     tokio::time::sleep(Duration::from_millis(OVERRUN_MS + 200)).await;
     let baseline = server.rss_kib();
-    let outcomes = drive(&server, 1_000..1_000 + count, 64, 0).await;
+    let outcomes = drive(&server.http, &server.url, 1_000..1_000 + count, 64, 0).await;
     let (ok, panics, timeouts) = check(&outcomes);
     assert_eq!(ok + panics + timeouts, count as usize);
     assert_eq!(panics as u64, count / 100 + u64::from(count % 100 > 37));
@@ -284,10 +285,8 @@ async fn sigterm_under_load_answers_every_accepted_request_and_exits_0() {
     // 64 requests of 500 ms each: all are being processed when the signal arrives.
     let load = {
         let (http, url) = (server.http.clone(), server.url.clone());
-        tokio::spawn(async move {
-            let shadow = ChildServerView { http, url };
-            shadow.drive(0..64).await
-        })
+        // Ids that avoid the injected faults: every request here should succeed.
+        tokio::spawn(async move { drive(&http, &url, (0..64).map(|i| i * 100 + 1), 64, 500).await })
     };
     for _ in 0..500 {
         let metrics = reqwest::get(format!("{}/metrics", server.url))
@@ -313,34 +312,4 @@ async fn sigterm_under_load_answers_every_accepted_request_and_exits_0() {
     server.wait_for("EXITED CLEANLY");
     let exit = server.child.wait().unwrap();
     assert!(exit.success(), "exit status {exit}");
-}
-
-/// The parts of a child server a load task needs (the child itself stays with the test).
-struct ChildServerView {
-    http: reqwest::Client,
-    url: String,
-}
-
-impl ChildServerView {
-    async fn drive(&self, ids: std::ops::Range<u64>) -> Vec<(u64, Outcome)> {
-        let mut tasks = Vec::new();
-        for id in ids {
-            let (http, url) = (self.http.clone(), format!("{}/process", self.url));
-            // Ids that avoid the injected faults: every request here should succeed.
-            let id = id * 100 + 1;
-            tasks.push(tokio::spawn(async move {
-                let answer = http.post(url).json(&json!({"id": id, "work_ms": 500})).send().await;
-                let Ok(answer) = answer else {
-                    return (id, (0, None, None));
-                };
-                let status = answer.status().as_u16();
-                (id, (status, None, answer.json().await.ok()))
-            }));
-        }
-        let mut outcomes = Vec::new();
-        for task in tasks {
-            outcomes.push(task.await.unwrap());
-        }
-        outcomes
-    }
 }
