@@ -39,13 +39,16 @@ pub fn parse_request<T: DeserializeOwned>(validator: &Validator, body: &[u8]) ->
 /// a request that matches the published schema is accepted.
 pub fn from_value<T: DeserializeOwned>(validator: &Validator, value: serde_json::Value) -> Result<T, RequestError> {
     validator.validate(&value).map_err(RequestError::Invalid)?;
-    let first = match serde_path_to_error::deserialize(&value) {
+    // The retry needs the value again: keep a copy only when it could help, so the usual path moves
+    // the strings into `T` (a base64 image of megabytes) instead of copying them.
+    let retry = has_integral_float(&value).then(|| value.clone());
+    let first = match serde_path_to_error::deserialize(value) {
         Ok(typed) => return Ok(typed),
         Err(err) => err,
     };
-    let mut integral = value;
-    if integral_floats_to_integers(&mut integral) {
-        if let Ok(typed) = serde_path_to_error::deserialize(&integral) {
+    if let Some(mut integral) = retry {
+        integral_floats_to_integers(&mut integral);
+        if let Ok(typed) = serde_path_to_error::deserialize(integral) {
             return Ok(typed);
         }
     }
@@ -62,32 +65,40 @@ pub fn from_value<T: DeserializeOwned>(validator: &Validator, value: serde_json:
     })
 }
 
-/// Rewrites every float without a fraction that fits an `i64` or `u64` exactly as an integer; returns
-/// whether anything changed.
-fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
+/// The integer a float without a fraction stands for, when it fits an `i64` or `u64` exactly.
+fn as_integer(n: &serde_json::Number) -> Option<serde_json::Number> {
+    // Beyond 2^53 a float no longer tells which integer was written: leave it as it is.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let f = n
+        .as_f64()
+        .filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT)?;
+    Some(if f < 0.0 {
+        serde_json::Number::from(f as i64)
+    } else {
+        serde_json::Number::from(f as u64)
+    })
+}
+
+/// Whether `value` holds a float that [`integral_floats_to_integers`] would rewrite.
+fn has_integral_float(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(n) => as_integer(n).is_some(),
+        serde_json::Value::Array(items) => items.iter().any(has_integral_float),
+        serde_json::Value::Object(map) => map.values().any(has_integral_float),
+        _ => false,
+    }
+}
+
+/// Rewrites every float without a fraction that fits an `i64` or `u64` exactly as an integer.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Number(n) => {
-            let Some(f) = n.as_f64().filter(|_| n.is_f64()) else {
-                return false;
-            };
-            // Beyond 2^53 a float no longer tells which integer was written: leave it as it is.
-            const EXACT: f64 = 9_007_199_254_740_992.0;
-            if f.fract() != 0.0 || f.abs() > EXACT {
-                return false;
+            if let Some(integer) = as_integer(n) {
+                *n = integer;
             }
-            *n = if f < 0.0 {
-                serde_json::Number::from(f as i64)
-            } else {
-                serde_json::Number::from(f as u64)
-            };
-            true
         }
-        serde_json::Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, v| integral_floats_to_integers(v) | changed),
-        serde_json::Value::Object(map) => map
-            .values_mut()
-            .fold(false, |changed, v| integral_floats_to_integers(v) | changed),
-        _ => false,
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
     }
 }
