@@ -55,14 +55,18 @@ pub fn router_with<S: Service>(state: AppState<S>, mount: Option<Mount>) -> Rout
         }
         home = mount.home.unwrap_or(home);
     }
-    app.route("/", get(move || async move { Redirect::temporary(&home) }))
+    app = app
+        .route("/", get(move || async move { Redirect::temporary(&home) }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(map_request(move |request: Request| async move {
             crate::deadline::with_deadline(request, read_timeout)
-        }))
-        .layer(from_fn_with_state(state.cors.clone(), crate::cors::cors))
-        .layer(from_fn_with_state(state, observe::<S>))
+        }));
+    // With no origins listed the CORS layer would only look for a header and pass on: leave it out.
+    if state.cors.is_enabled() {
+        app = app.layer(from_fn_with_state(state.cors.clone(), crate::cors::cors));
+    }
+    app.layer(from_fn_with_state(state, observe::<S>))
 }
 
 /// Routes added to a server by something built on it, such as the web GUI.
