@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: the shipped data, a service on a free port, and the cell
 //! count of a label image within the held-out rows.
 
-#![allow(dead_code)] // each test binary uses a different part
+#![allow(dead_code)] // the desktop tests, built only with the `desktop` feature, use some of these
 
 use std::collections::HashSet;
 use std::path::PathBuf;

@@ -4,17 +4,15 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-mod util;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::util::{segmenter, shipped_tiff};
 use cell_segmentation::ui::CellUi;
 use easymlserve::prelude::*;
 use easymlserve_desktop::DesktopApp;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use util::{segmenter, shipped_tiff};
 
 #[test]
 fn the_desktop_window_segments_the_tiff() {

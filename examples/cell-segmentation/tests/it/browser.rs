@@ -3,10 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-mod util;
-
+use crate::util::{segmenter, serve, shipped_tiff};
 use easymlserve_testkit::Browser;
-use util::{segmenter, serve, shipped_tiff};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploading_the_tiff_shows_the_cells() {

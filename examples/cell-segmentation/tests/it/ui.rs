@@ -3,17 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-mod util;
-
 use std::io::Cursor;
 
+use crate::util::{assert_within_20_percent, segmenter, shipped_tiff};
 use cell_segmentation::data::read_gray;
 use cell_segmentation::envelope::InputDtype;
 use cell_segmentation::service::CellSegmenter;
 use cell_segmentation::ui::{CellUi, IMAGE};
 use easymlserve::core::ui::{ImageValue, InputValue};
 use easymlserve::prelude::*;
-use util::{assert_within_20_percent, segmenter, shipped_tiff};
 
 /// The cells in the whole shipped mask.
 const MASK_CELLS: usize = 125;

@@ -4,14 +4,12 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-mod util;
-
+use crate::util::{assert_within_20_percent, cells_in_held_out_rows, segmenter, serve, shipped_tiff};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cell_segmentation::data::{read_annotated, read_gray};
 use cell_segmentation::envelope::{ImageRequest, LabelDtype, LabelResponse, Limits};
 use serde_json::{Value, json};
-use util::{assert_within_20_percent, cells_in_held_out_rows, segmenter, serve, shipped_tiff};
 
 async fn post(url: &str, body: &Value) -> (u16, Value) {
     let response = reqwest::Client::new()
