@@ -34,59 +34,76 @@ pub struct MlpResponse {
     pub class: usize,
 }
 
-/// One dense layer: `inputs x outputs` weights, row-major, and a bias per output.
+/// One dense layer: `inputs x outputs` weights in column panels (see [`pack`]) and a bias per output.
 #[derive(Debug)]
 struct Dense {
     inputs: usize,
     outputs: usize,
-    weights: Vec<f32>,
+    panels: Vec<f32>,
     bias: Vec<f32>,
 }
+
+/// Output columns per panel: a tile of `ROWS x COLS` sums (4 x 8 floats) stays in registers.
+const COLS: usize = 8;
+/// Batch rows one tile computes at once: each weight loaded is used for this many rows.
+const ROWS: usize = 4;
 
 impl Dense {
     /// `x` (`rows x inputs`, row-major) times the weights plus the bias.
     ///
-    /// The weights are stored in blocks of `BLOCK` output columns (see [`pack`]); for each block,
-    /// every weight row's slice is read once, in memory order, and applied to every request of the
-    /// batch while that block of outputs stays in the L1 cache. One request reads all the weights for
-    /// one row of arithmetic; a batch of 32 reads them once for 32.
+    /// For each panel of `COLS` outputs, tiles of `ROWS` batch rows keep their sums in registers
+    /// while the panel's weights stream past in memory order. One request reads every weight for one
+    /// row of arithmetic; a batch reads each panel from memory once and then from the cache for the
+    /// other rows, and uses every weight it loads four times.
     fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
         assert_eq!(x.len(), rows * self.inputs, "input of the wrong length");
-        let n = self.outputs;
-        let mut y: Vec<f32> = std::iter::repeat_n(&self.bias, rows).flatten().copied().collect();
-        let mut packed = self.weights.as_slice();
-        for start in (0..n).step_by(BLOCK) {
-            let width = BLOCK.min(n - start);
-            let (block, rest) = packed.split_at(width * self.inputs);
-            packed = rest;
-            let mut tile = vec![0f32; rows * width];
-            for (k, weights) in block.chunks_exact(width).enumerate() {
-                for (row, out) in tile.chunks_exact_mut(width).enumerate() {
-                    let a = x[row * self.inputs + k];
-                    out.iter_mut().zip(weights).for_each(|(o, w)| *o += a * w);
-                }
+        let mut y = vec![0f32; rows * self.outputs];
+        for (p, panel) in self.panels.chunks_exact(self.inputs * COLS).enumerate() {
+            let (panel, _) = panel.as_chunks::<COLS>();
+            let mut row = 0;
+            while row + ROWS <= rows {
+                self.tile::<ROWS>(panel, x, row, p * COLS, &mut y);
+                row += ROWS;
             }
-            for (row, sums) in tile.chunks_exact(width).enumerate() {
-                let out = &mut y[row * n + start..row * n + start + width];
-                out.iter_mut().zip(sums).for_each(|(o, s)| *o += s);
+            for row in row..rows {
+                self.tile::<1>(panel, x, row, p * COLS, &mut y);
             }
         }
         y
     }
+
+    /// Rows `row..row + R` of the output columns `start..start + COLS` (fewer at the right edge).
+    fn tile<const R: usize>(&self, panel: &[[f32; COLS]], x: &[f32], row: usize, start: usize, y: &mut [f32]) {
+        let xs: [&[f32]; R] = std::array::from_fn(|r| &x[(row + r) * self.inputs..][..self.inputs]);
+        let mut sums = [[0f32; COLS]; R];
+        for (k, weights) in panel.iter().enumerate() {
+            for (sum, x) in sums.iter_mut().zip(&xs) {
+                let a = x[k];
+                for (s, w) in sum.iter_mut().zip(weights) {
+                    *s += a * w;
+                }
+            }
+        }
+        let width = COLS.min(self.outputs - start);
+        for (r, sum) in sums.iter().enumerate() {
+            let out = &mut y[(row + r) * self.outputs + start..][..width];
+            for ((o, s), b) in out.iter_mut().zip(sum).zip(&self.bias[start..]) {
+                *o = s + b;
+            }
+        }
+    }
 }
 
-/// Output columns per block: the sums of a batch of 32 for one block are 16 KB, which stay in the L1
-/// cache while the block's weights stream past once.
-const BLOCK: usize = 128;
-
-/// Reorders row-major `inputs x outputs` weights into blocks of `BLOCK` columns, each block stored
-/// input by input, so `Dense::forward` reads them in memory order.
+/// Reorders row-major `inputs x outputs` weights into panels of `COLS` columns, each panel stored input
+/// by input (zero-padded at the right edge), so `Dense::tile` reads them in memory order.
 fn pack(weights: &[f32], inputs: usize, outputs: usize) -> Vec<f32> {
-    let mut packed = Vec::with_capacity(weights.len());
-    for start in (0..outputs).step_by(BLOCK) {
-        let end = (start + BLOCK).min(outputs);
+    let panels = outputs.div_ceil(COLS);
+    let mut packed = Vec::with_capacity(panels * inputs * COLS);
+    for start in (0..outputs).step_by(COLS) {
+        let end = (start + COLS).min(outputs);
         for k in 0..inputs {
             packed.extend_from_slice(&weights[k * outputs + start..k * outputs + end]);
+            packed.extend(std::iter::repeat_n(0.0, COLS - (end - start)));
         }
     }
     packed
@@ -120,7 +137,7 @@ impl Mlp {
                 Dense {
                     inputs,
                     outputs,
-                    weights: pack(&weights, inputs, outputs),
+                    panels: pack(&weights, inputs, outputs),
                     bias: (0..outputs).map(|_| uniform() * 0.01).collect(),
                 }
             })
@@ -200,6 +217,37 @@ impl Service for MlpService {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The layer's product worked out one weight at a time, in f64, from the packed panels.
+    fn naive(layer: &Dense, x: &[f32]) -> Vec<f64> {
+        (0..layer.outputs)
+            .map(|j| {
+                let panel = &layer.panels[(j / COLS) * layer.inputs * COLS..];
+                let dot: f64 = (0..layer.inputs)
+                    .map(|k| f64::from(x[k]) * f64::from(panel[k * COLS + j % COLS]))
+                    .sum();
+                dot + f64::from(layer.bias[j])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tiles_compute_the_plain_product_at_every_edge() {
+        // 13 outputs: one full panel and one padded; 7 rows: one tile of 4 and three single rows.
+        let mlp = Mlp::new(3, 13);
+        let layer = &mlp.layers[1];
+        let x: Vec<f32> = (0..7 * 13).map(|i| ((i * 7) % 11) as f32 / 11.0 - 0.4).collect();
+        let y = layer.forward(&x, 7);
+        for row in 0..7 {
+            let expected = naive(layer, &x[row * 13..(row + 1) * 13]);
+            for (j, (got, want)) in y[row * 13..(row + 1) * 13].iter().zip(&expected).enumerate() {
+                assert!(
+                    (f64::from(*got) - want).abs() < 1e-5,
+                    "row {row} column {j}: {got} vs {want}"
+                );
+            }
+        }
+    }
 
     fn input(k: usize) -> Vec<f32> {
         (0..INPUTS).map(|i| ((i * 31 + k * 17) % 97) as f32 / 97.0).collect()

@@ -1,5 +1,7 @@
 //! The execution engine: loads the model once off the async runtime, then runs `process` on a pool of
-//! worker threads fed by a bounded queue. A full queue, a timeout or a panic fails one request only.
+//! worker threads fed by a bounded queue, or, for services that say they are cheap
+//! (`Service::runs_inline`), directly on the runtime thread that read the request. A full queue, a
+//! timeout or a panic fails one request only.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
@@ -77,6 +79,8 @@ pub struct Engine<S: Service> {
     size: PoolSize,
     metrics: Arc<Metrics>,
     workers: OnceLock<usize>,
+    /// Set instead of starting workers when the service runs inline.
+    inline: OnceLock<Arc<S>>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -96,6 +100,7 @@ impl<S: Service> Engine<S> {
             size,
             metrics,
             workers: OnceLock::new(),
+            inline: OnceLock::new(),
         }
     }
 
@@ -128,14 +133,15 @@ impl<S: Service> Engine<S> {
         };
         match outcome {
             Ok(service) => {
-                self.start_workers(Arc::new(service));
+                self.start(service);
                 let mut readiness = write(&self.readiness);
                 if *readiness == Readiness::Loading {
                     *readiness = Readiness::Ready;
                 }
                 tracing::info!(
                     elapsed_ms = started.elapsed().as_millis() as u64,
-                    workers = self.size.workers,
+                    workers = self.workers(),
+                    inline = self.inline.get().is_some(),
                     "model loaded, ready"
                 );
                 Ok(())
@@ -146,6 +152,22 @@ impl<S: Service> Engine<S> {
                 Err(reason)
             }
         }
+    }
+
+    /// Starts the worker pool, or keeps the service for inline calls when it runs inline and batching
+    /// is off (batching needs the queue).
+    fn start(&self, service: S) {
+        if service.runs_inline() {
+            if self.size.batch.max_size <= 1 {
+                // The runtime's threads run the model: report them as the workers.
+                let threads = tokio::runtime::Handle::try_current().map_or(1, |h| h.metrics().num_workers());
+                let _ = self.workers.set(threads);
+                let _ = self.inline.set(Arc::new(service));
+                return;
+            }
+            tracing::warn!("the service runs inline, but batching is on: using the worker pool");
+        }
+        self.start_workers(Arc::new(service));
     }
 
     fn start_workers(&self, service: Arc<S>) {
@@ -190,6 +212,9 @@ impl<S: Service> Engine<S> {
             }
             Readiness::Stopping => return Err(ApiError::ShuttingDown),
         }
+        if let Some(service) = self.inline.get() {
+            return self.call_inline(service, request);
+        }
         let (reply, answer) = oneshot::channel();
         let job = Job {
             request,
@@ -222,7 +247,25 @@ impl<S: Service> Engine<S> {
             }
             Ok(Ok(outcome)) => outcome,
         };
-        outcome.map_err(|failure| match failure {
+        outcome.map_err(|failure| self.report(failure))
+    }
+
+    /// Runs `process` on the calling thread: no queue, no hand-off, no timeout.
+    fn call_inline(&self, service: &S, request: S::Request) -> Result<Bytes, ApiError> {
+        self.metrics.busy_workers().fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let outcome = match catch_unwind(AssertUnwindSafe(|| service.process(request))) {
+            Ok(result) => encode::<S>(result),
+            Err(panic) => Err(Failure::Panic(panic_message(&*panic))),
+        };
+        self.metrics.record_model_time(started.elapsed());
+        self.metrics.busy_workers().fetch_sub(1, Ordering::Relaxed);
+        outcome.map_err(|failure| self.report(failure))
+    }
+
+    /// Counts and logs a model failure and turns it into the error the caller gets.
+    fn report(&self, failure: Failure) -> ApiError {
+        match failure {
             Failure::Service(err @ ServiceError::InvalidInput { .. }) => ApiError::from(err),
             Failure::Service(err) => {
                 self.metrics.record_model_failure("error");
@@ -239,7 +282,7 @@ impl<S: Service> Engine<S> {
                 tracing::error!(detail = %err, "the model's response could not be encoded as JSON");
                 ApiError::ModelFailed
             }
-        })
+        }
     }
 
     /// Number of running worker threads (0 before the model is loaded).

@@ -75,11 +75,18 @@ pub(crate) struct Snapshot {
     pub queue_capacity: usize,
 }
 
+/// Requests of one route: counts by method and status, and their latency. A short list rather than a
+/// map keyed by owned strings, so recording a request that was seen before allocates nothing.
+#[derive(Debug, Default)]
+struct RouteStats {
+    counts: Vec<(String, u16, u64)>,
+    latency: Histogram,
+}
+
 /// The metrics of one server.
 #[derive(Debug)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     model_time: Mutex<Histogram>,
     queue_time: Mutex<Histogram>,
     batch_size: Mutex<Histogram>,
@@ -92,8 +99,7 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self {
-            requests: Mutex::default(),
-            latency: Mutex::default(),
+            routes: Mutex::default(),
             model_time: Mutex::default(),
             queue_time: Mutex::default(),
             batch_size: Mutex::new(Histogram::with_bounds(&BATCH_BUCKETS)),
@@ -112,13 +118,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Metrics {
     /// Records one finished HTTP request.
     pub(crate) fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        *lock(&self.requests)
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
-        lock(&self.latency)
-            .entry(route.to_owned())
-            .or_default()
-            .observe(elapsed.as_secs_f64());
+        let mut routes = lock(&self.routes);
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteStats::default());
+        }
+        let Some(stats) = routes.get_mut(route) else {
+            return;
+        };
+        match stats.counts.iter_mut().find(|(m, s, _)| m == method && *s == status) {
+            Some((_, _, n)) => *n += 1,
+            None => stats.counts.push((method.to_owned(), status, 1)),
+        }
+        stats.latency.observe(elapsed.as_secs_f64());
     }
 
     /// Records time spent inside `process`.
@@ -162,7 +173,13 @@ impl Metrics {
             "counter",
             "HTTP requests by method, route and status.",
         );
-        for ((method, route, status), n) in lock(&self.requests).iter() {
+        let routes = lock(&self.routes);
+        let mut counts: Vec<_> = routes
+            .iter()
+            .flat_map(|(route, stats)| stats.counts.iter().map(move |(m, s, n)| (m, route, s, n)))
+            .collect();
+        counts.sort_unstable();
+        for (method, route, status, n) in counts {
             let _ = writeln!(
                 out,
                 "easymlserve_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
@@ -175,9 +192,10 @@ impl Metrics {
             "histogram",
             "HTTP request latency in seconds, by route.",
         );
-        for (route, h) in lock(&self.latency).iter() {
-            h.render(&mut out, name, &format!("route=\"{route}\""));
+        for (route, stats) in routes.iter() {
+            stats.latency.render(&mut out, name, &format!("route=\"{route}\""));
         }
+        drop(routes);
         let name = "easymlserve_model_duration_seconds";
         header(
             &mut out,

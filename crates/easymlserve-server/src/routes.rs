@@ -166,18 +166,19 @@ async fn method_not_allowed(request: Request) -> ApiError {
 async fn observe<S: Service>(State(state): State<AppState<S>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
+    // The path is copied only when the access log is on; the matched route is shared, not copied.
+    let path =
+        tracing::enabled!(target: "easymlserve::access", tracing::Level::INFO).then(|| request.uri().path().to_owned());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     state.metrics.in_flight().fetch_add(1, Ordering::Relaxed);
     let response = next.run(request).await;
     state.metrics.in_flight().fetch_sub(1, Ordering::Relaxed);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    state.metrics.record_request(method.as_str(), &route, status, elapsed);
-    tracing::info!(target: "easymlserve::access", %method, %path, status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    state.metrics.record_request(method.as_str(), route, status, elapsed);
+    if let Some(path) = path {
+        tracing::info!(target: "easymlserve::access", %method, %path, status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
+    }
     response
 }

@@ -7,6 +7,7 @@ mod batching;
 mod errors;
 mod execution;
 mod faults;
+mod inline;
 mod lifecycle;
 mod routes;
 mod safety;
