@@ -13,8 +13,12 @@ use crate::engine::{Engine, PoolSize};
 use crate::metrics::Metrics;
 use crate::openapi::openapi_document;
 
-/// The shared state of one server's router.
-pub struct AppState<S: Service> {
+/// The shared state of one server's router, behind one `Arc`: handlers and middleware clone it for
+/// every request, and one reference count is cheaper than one per field.
+pub struct AppState<S: Service>(Arc<Shared<S>>);
+
+/// What [`AppState`] holds.
+pub struct Shared<S: Service> {
     pub(crate) engine: Arc<Engine<S>>,
     pub(crate) validator: Arc<Validator>,
     pub(crate) spec: Bytes,
@@ -28,17 +32,15 @@ pub struct AppState<S: Service> {
 
 impl<S: Service> Clone for AppState<S> {
     fn clone(&self) -> Self {
-        Self {
-            engine: Arc::clone(&self.engine),
-            validator: Arc::clone(&self.validator),
-            spec: self.spec.clone(),
-            openapi: Arc::clone(&self.openapi),
-            keys: self.keys.clone(),
-            body_limit: self.body_limit,
-            read_timeout: self.read_timeout,
-            cors: self.cors.clone(),
-            metrics: Arc::clone(&self.metrics),
-        }
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<S: Service> std::ops::Deref for AppState<S> {
+    type Target = Shared<S>;
+
+    fn deref(&self) -> &Shared<S> {
+        &self.0
     }
 }
 
@@ -61,7 +63,7 @@ impl<S: Service> AppState<S> {
             timeout: config.timeout,
             batch: config.batching,
         };
-        Self {
+        Self(Arc::new(Shared {
             engine: Arc::new(Engine::new(service, size, Arc::clone(&metrics))),
             validator: Arc::new(Validator::for_type::<S::Request>()),
             spec,
@@ -71,7 +73,7 @@ impl<S: Service> AppState<S> {
             read_timeout: config.read_timeout,
             cors: config.cors_origins.clone(),
             metrics,
-        }
+        }))
     }
 
     /// Runs `load_model` and starts the workers; see [`Engine::load`].

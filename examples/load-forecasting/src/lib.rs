@@ -5,11 +5,13 @@
 
 pub mod compact_forest;
 pub mod data;
+pub mod fast_exp;
 pub mod features;
 pub mod generate;
 pub mod models;
 pub mod service;
 pub mod stamp;
+pub mod svr_kernel;
 pub mod train;
 pub mod ui;
 

@@ -105,34 +105,15 @@ pub struct SvrModel {
 }
 
 impl SvrModel {
-    /// The decision function for one feature row.
-    pub fn predict_row(&self, row: &[f64]) -> f64 {
-        let mut sum = self.bias;
-        for (weight, sv) in self.weights.iter().zip(self.support.chunks_exact(N_FEATURES)) {
-            sum += weight * (-self.gamma * squared_distance(sv, row)).exp();
-        }
-        sum
+    /// The decision function for feature rows `x` (row-major, flat).
+    pub fn predict(&self, x: &[f64]) -> Vec<f64> {
+        crate::svr_kernel::decision(&self.support, &self.weights, self.gamma, self.bias, x, N_FEATURES)
     }
 
     /// Number of support vectors.
     pub fn support_vectors(&self) -> usize {
         self.weights.len()
     }
-}
-
-/// `‖a - b‖²`, summed in four lanes so the compiler can use SIMD (this loop is most of an SVR forecast).
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    let mut lanes = [0.0; 4];
-    let (a4, a_rest) = a.split_at(a.len() / 4 * 4);
-    let (b4, b_rest) = b.split_at(a4.len());
-    for (x, y) in a4.chunks_exact(4).zip(b4.chunks_exact(4)) {
-        for lane in 0..4 {
-            let d = x[lane] - y[lane];
-            lanes[lane] += d * d;
-        }
-    }
-    let rest: f64 = a_rest.iter().zip(b_rest).map(|(x, y)| (x - y) * (x - y)).sum();
-    lanes.iter().sum::<f64>() + rest
 }
 
 /// A fitted model of any kind.
@@ -269,7 +250,7 @@ impl Model {
                 .predict(&matrix(x)?)
                 .map_err(|e| anyhow::anyhow!("linear regression: {e}")),
             Self::Forest(m) => m.predict(x),
-            Self::Svr(m) => Ok(x.chunks_exact(N_FEATURES).map(|row| m.predict_row(row)).collect()),
+            Self::Svr(m) => Ok(m.predict(x)),
         }
     }
 
