@@ -11,10 +11,12 @@ What one run does:
  2. starts every service `--cold-starts` times, one at a time, timing spawn -> first 200 on its health URL,
     and keeps one answer of each; checks the answers (echo text equal; forecasts of the same length and
     timestamps, linear regression equal within 1 MW between Rust and Python) before any load is measured;
- 3. for each service in turn: starts it, checks its answer again, then for each concurrency runs wrk
-    (echo: a warm-up run, then `--runs` fixed runs; forecasting: `--runs` runs of a warm-up followed by a
-    measured window on the same connections), drains the server after every run, and finally reads the
-    server's peak RSS (VmHWM);
+ 3. echo: starts the three echo servers side by side (each idle while another is loaded), checks their
+    answers again, then per concurrency gives each a warm-up run and takes `--runs` fixed runs in turn
+    (run 1 of every server, then run 2, ...), so a slow spell of the machine falls on all of them rather
+    than on one; forecasting: one server at a time, per concurrency `--runs` runs of a warm-up followed by
+    a measured window on the same connections. The server is drained after every run; finally each
+    server's peak RSS (VmHWM) is read;
  4. prints a Markdown report and writes it to bench/results/compare-latest.md (raw figures in .json).
 Every process it starts is stopped on the way out, and all traffic goes to 127.0.0.1.
 """
@@ -514,6 +516,45 @@ def measure_load(svc: Service, args, body: bytes, first_answer: dict, sample: Pa
         server.stop()
 
 
+def measure_echo_interleaved(svcs: list[Service], args, body: bytes, answers: dict, results: dict,
+                             quiet: QuietWaiter) -> None:
+    """Phase 2 for the echo servers together: all up at once, the runs of one concurrency taken in turns."""
+    servers = {}
+    try:
+        for svc in svcs:
+            servers[svc.key] = server = Server(svc, f"{svc.key}-load")
+            server.wait_ready()
+            if not same_answer(ask(svc, body), answers[svc.key]):
+                raise RuntimeError(f"{svc.key}: the answer changed between two starts")
+            results[svc.key]["load"] = {}
+        scripts = {svc.key: wrk_script(LOGS, svc.key, body) for svc in svcs}
+        for c in args.echo_concurrency:
+            quiet.wait()
+            for svc in svcs:
+                run_wrk(servers[svc.key], scripts[svc.key], c, args.warmup, args.wrk_timeout)  # not recorded
+                drain(svc, body)
+            runs = {svc.key: [] for svc in svcs}
+            cpu = {svc.key: [] for svc in svcs}
+            for _ in range(args.runs):
+                for svc in svcs:
+                    meter = CpuMeter(servers[svc.key].proc.pid)
+                    runs[svc.key].append(run_wrk(servers[svc.key], scripts[svc.key], c, args.duration,
+                                                 args.wrk_timeout))
+                    cpu[svc.key].append(meter.cores())
+                    drain(svc, body)
+            for svc in svcs:
+                results[svc.key]["load"][str(c)] = m = summarise(runs[svc.key])
+                m["warmup_s"] = args.warmup
+                m["cpu_cores"] = {k: statistics.mean(d[k] for d in cpu[svc.key]) for k in cpu[svc.key][0]}
+                print(f"  {svc.key:22} c={c:<3} {m['rps']:10.1f} req/s  p50 {(m['p50_us'] or 0) / 1000:8.2f} ms  "
+                      f"p99 {(m['p99_us'] or 0) / 1000:8.2f} ms  non-2xx {m['non_2xx']}", flush=True)
+        for svc in svcs:
+            results[svc.key]["peak_rss_kb"] = servers[svc.key].peak_rss_kb()
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 def summarise(runs: list[dict]) -> dict:
     """Medians over the runs (of the runs where anything completed, for latency), min-max of requests/s,
     and total non-2xx responses and socket errors."""
@@ -554,8 +595,13 @@ def main() -> int:
             results["forecast_differences_mw"] = compare_forecasts(answers["forecast-easymlserve"],
                                                                    answers["forecast-fastapi"])
         print("Load (wrk):", flush=True)
+        echo = [svc for svc in selected if svc.workload == "echo"]
+        if echo:
+            measure_echo_interleaved(echo, args, bodies["echo"], answers, results["services"], quiet)
         for svc in selected:
-            measure_load(svc, args, bodies[svc.workload], answers[svc.key], sample, results["services"][svc.key], quiet)
+            if svc.workload != "echo":
+                measure_load(svc, args, bodies[svc.workload], answers[svc.key], sample, results["services"][svc.key],
+                             quiet)
     finally:
         stop_all()
     results["meta"]["loadavg_after"] = os.getloadavg()

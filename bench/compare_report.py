@@ -146,12 +146,15 @@ def targets_table(services: dict) -> tuple[list[str], list[str]]:
 def method(results: dict) -> str:
     """How the load was made, for the workloads that were measured."""
     settings, workloads = results["settings"], {s["workload"] for s in results["services"].values()}
-    text = "One server at a time on 127.0.0.1, all driven by wrk; every figure is the median over the runs."
+    text = "All on 127.0.0.1, driven by wrk; every figure is the median over the runs."
     if "echo" in workloads:
-        text += (" Echo: body `{\"text\": \"hello \", \"repeat\": 3}`; per concurrency a "
-                 f"{settings['warmup']} s warm-up run, then {settings['runs']} runs of {settings['duration']} s "
-                 "(wrk: 1 "
+        text += (" Echo: the three servers run side by side, each idle while another is loaded; body "
+                 "`{\"text\": \"hello \", \"repeat\": 3}`; per concurrency a "
+                 f"{settings['warmup']} s warm-up run of each, then {settings['runs']} runs of {settings['duration']} s "
+                 "taken in turns (run 1 of every server, then run 2, ...; wrk: 1 "
                  "thread at concurrency 1, else 2), figures from wrk's summary.")
+    if "forecast" in workloads:
+        text += " Forecasting: one server at a time."
     if "forecast" in workloads:
         text += (f" Forecasting: body `samples/{settings['sample']}` ({results['sample_hours']} hours) with LR, SVR "
                  f"and RF in one request; {settings['runs']} runs, each one wrk run with one thread per connection: a "

@@ -32,10 +32,12 @@ pub fn router<S: Service>(state: AppState<S>) -> Router {
 /// The router with extra routes mounted (a co-hosted GUI): its protected routes get the API-key check,
 /// and `/` leads to its home page instead of the docs.
 pub fn router_with<S: Service>(state: AppState<S>, mount: Option<Mount>) -> Router {
-    let protected = Router::new()
-        .route("/process", post(process::<S>))
-        .route("/metrics", get(metrics::<S>))
-        .route_layer(from_fn_with_state(state.keys.clone(), require_key));
+    let protected = guard(
+        Router::new()
+            .route("/process", post(process::<S>))
+            .route("/metrics", get(metrics::<S>)),
+        &state,
+    );
     let docs: Router<AppState<S>> = SwaggerUi::new("/docs")
         .external_url_unchecked("/openapi.json", (*state.openapi).clone())
         .into();
@@ -51,7 +53,7 @@ pub fn router_with<S: Service>(state: AppState<S>, mount: Option<Mount>) -> Rout
     if let Some(mount) = mount {
         app = app.merge(mount.public);
         if let Some(routes) = mount.protected {
-            app = app.merge(routes.route_layer(from_fn_with_state(state.keys.clone(), require_key)));
+            app = app.merge(guard(routes, &state));
         }
         home = mount.home.unwrap_or(home);
     }
@@ -67,6 +69,16 @@ pub fn router_with<S: Service>(state: AppState<S>, mount: Option<Mount>) -> Rout
         app = app.layer(from_fn_with_state(state.cors.clone(), crate::cors::cors));
     }
     app.layer(from_fn_with_state(state, observe::<S>))
+}
+
+/// `routes` behind the API-key check when keys are configured. Without keys the check would only pass
+/// every request on, so it is left out of the request path.
+fn guard<S: Service, T: Clone + Send + Sync + 'static>(routes: Router<T>, state: &AppState<S>) -> Router<T> {
+    if state.keys.is_enabled() {
+        routes.route_layer(from_fn_with_state(state.keys.clone(), require_key))
+    } else {
+        routes
+    }
 }
 
 /// Routes added to a server by something built on it, such as the web GUI.
