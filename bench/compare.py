@@ -423,7 +423,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=8, help="echo: seconds of each measured run (default 8)")
     p.add_argument("--forecast-warmup", type=int, default=6,
                    help="forecasting: least seconds of each run before its measured window (default 6; longer at "
-                        "high concurrency, see measure_load)")
+                        "high concurrency, see measure_forecast)")
     p.add_argument("--forecast-duration", type=int, default=10,
                    help="forecasting: seconds of each measured window (default 10)")
     p.add_argument("--runs", type=int, default=3,
@@ -467,43 +467,32 @@ def measure_cold_starts(selected: list[Service], bodies: dict, hours: int, count
     return answers
 
 
-def measure_load(svc: Service, args, body: bytes, first_answer: dict, sample: Path, result: dict,
-                 quiet: QuietWaiter) -> None:
-    """Phase 2 for one service: answer check, per-model timings (forecasting), wrk runs, peak RSS.
+def measure_forecast(svc: Service, args, body: bytes, first_answer: dict, sample: Path, result: dict,
+                     quiet: QuietWaiter) -> None:
+    """Phase 2 for one forecasting server: answer check, per-model timings, wrk runs, peak RSS.
 
-    Echo: per concurrency, a warm-up run, then `--runs` fixed runs with wrk's own figures. Forecasting:
-    `--runs` windowed runs, each a warm-up and a measured window on the same connections (see WRK_WINDOW).
-    After every run the server is drained, so the next starts on an idle server."""
-    windowed = svc.workload == "forecast"
-    script = None if windowed else wrk_script(LOGS, svc.key, body)
-    levels = args.forecast_concurrency if windowed else args.echo_concurrency
+    Per concurrency, `--runs` windowed runs, each a warm-up and a measured window on the same connections
+    (see WRK_WINDOW). After every run the server is drained, so the next starts on an idle server."""
     server = Server(svc, f"{svc.key}-load")
     try:
         server.wait_ready()
         if not same_answer(ask(svc, body), first_answer):
             raise RuntimeError(f"{svc.key}: the answer changed between two starts")
-        if windowed:
-            result["per_model"] = per_model_ms(svc, server.proc.pid, sample, args.per_model_requests)
+        result["per_model"] = per_model_ms(svc, server.proc.pid, sample, args.per_model_requests)
         result["load"] = {}
         previous_rps = None
-        for c in levels:
+        for c in args.forecast_concurrency:
             quiet.wait()
             meter = CpuMeter(server.proc.pid)
-            if windowed:
-                # The warm-up must outlast the first round of answers: at least 1.5 times the latency
-                # expected from the previous level's throughput (c / requests/s), and `--forecast-warmup`.
-                warmup = args.forecast_warmup
-                if previous_rps:
-                    warmup = max(warmup, math.ceil(1.5 * c / previous_rps))
-                script = wrk_script(LOGS, f"{svc.key}-c{c}", body, (warmup, args.forecast_duration))
-                seconds = warmup + args.forecast_duration
-            else:
-                run_wrk(server, script, c, args.warmup, args.wrk_timeout)  # warm-up, not recorded
-                drain(svc, body)
-                warmup, seconds = args.warmup, args.duration
+            # The warm-up must outlast the first round of answers: at least 1.5 times the latency
+            # expected from the previous level's throughput (c / requests/s), and `--forecast-warmup`.
+            warmup = args.forecast_warmup
+            if previous_rps:
+                warmup = max(warmup, math.ceil(1.5 * c / previous_rps))
+            script = wrk_script(LOGS, f"{svc.key}-c{c}", body, (warmup, args.forecast_duration))
             runs = []
             for _ in range(args.runs):
-                runs.append(run_wrk(server, script, c, seconds, args.wrk_timeout, windowed))
+                runs.append(run_wrk(server, script, c, warmup + args.forecast_duration, args.wrk_timeout, True))
                 drain(svc, body)
             result["load"][str(c)] = m = summarise(runs)
             m["warmup_s"] = warmup
@@ -599,9 +588,9 @@ def main() -> int:
         if echo:
             measure_echo_interleaved(echo, args, bodies["echo"], answers, results["services"], quiet)
         for svc in selected:
-            if svc.workload != "echo":
-                measure_load(svc, args, bodies[svc.workload], answers[svc.key], sample, results["services"][svc.key],
-                             quiet)
+            if svc.workload == "forecast":
+                measure_forecast(svc, args, bodies["forecast"], answers[svc.key], sample, results["services"][svc.key],
+                                 quiet)
     finally:
         stop_all()
     results["meta"]["loadavg_after"] = os.getloadavg()

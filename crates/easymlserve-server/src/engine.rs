@@ -285,7 +285,8 @@ impl<S: Service> Engine<S> {
         }
     }
 
-    /// Number of running worker threads (0 before the model is loaded).
+    /// Threads that run the model: the worker threads, or for an inline service the runtime's threads (0
+    /// before the model is loaded).
     pub fn workers(&self) -> usize {
         self.workers.get().copied().unwrap_or(0)
     }
