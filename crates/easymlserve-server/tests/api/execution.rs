@@ -7,7 +7,7 @@ use std::time::Duration;
 use easymlserve_server::ServerConfig;
 use serde_json::json;
 
-use crate::util::{SECRET_DETAIL, TestServer, TestService, config, error_body};
+use crate::util::{SECRET_DETAIL, TestServer, TestService, assert_panics_fail_alone, config, error_body};
 
 #[tokio::test]
 async fn model_error_is_500_without_internals() {
@@ -23,22 +23,7 @@ async fn model_error_is_500_without_internals() {
 async fn panic_fails_one_request_and_the_server_serves_on() {
     // One worker: if a panic killed it, nothing after the first panic would be answered.
     let server = TestServer::start(TestService::default(), ServerConfig { workers: 1, ..config() }).await;
-    for round in 0..3 {
-        let (status, body) = error_body(server.process(json!({"text": "a", "mode": "panic"})).await).await;
-        assert_eq!(
-            (status, body["error_type"].as_str()),
-            (500, Some("model_panic")),
-            "round {round}"
-        );
-        let ok = server.process(json!({"text": "ok", "repeat": 2})).await;
-        assert_eq!(ok.status(), 200, "round {round}");
-        assert_eq!(ok.json::<serde_json::Value>().await.unwrap(), json!({"text": "okok"}));
-    }
-    let metrics = server.get("/metrics").await.text().await.unwrap();
-    assert!(
-        metrics.contains("easymlserve_model_failures_total{kind=\"panic\"} 3"),
-        "{metrics}"
-    );
+    assert_panics_fail_alone(&server, 3).await;
 }
 
 #[tokio::test]

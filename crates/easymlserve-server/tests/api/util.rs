@@ -234,3 +234,25 @@ pub fn raw_status(addr: &str, head: &str, body_chunks: impl Iterator<Item = Vec<
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {text:?}"))
 }
+
+/// Sends `rounds` panicking requests, each followed by a normal one: every panic is a 500 `model_panic`,
+/// every normal request gets its answer, and `/metrics` counts the panics.
+pub async fn assert_panics_fail_alone(server: &TestServer, rounds: usize) {
+    for round in 0..rounds {
+        let (status, body) = error_body(server.process(serde_json::json!({"text": "a", "mode": "panic"})).await).await;
+        assert_eq!(
+            (status, body["error_type"].as_str()),
+            (500, Some("model_panic")),
+            "round {round}"
+        );
+        let ok = server.process(serde_json::json!({"text": "ok", "repeat": 2})).await;
+        assert_eq!(ok.status(), 200, "round {round}");
+        assert_eq!(
+            ok.json::<serde_json::Value>().await.unwrap(),
+            serde_json::json!({"text": "okok"})
+        );
+    }
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    let line = format!("easymlserve_model_failures_total{{kind=\"panic\"}} {rounds}\n");
+    assert!(metrics.contains(&line), "{metrics}");
+}
