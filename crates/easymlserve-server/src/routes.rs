@@ -39,7 +39,7 @@ pub fn router_with<S: Service>(state: AppState<S>, mount: Option<Mount>) -> Rout
         &state,
     );
     let docs: Router<AppState<S>> = SwaggerUi::new("/docs")
-        .external_url_unchecked("/openapi.json", (*state.openapi).clone())
+        .external_url_unchecked("/openapi.json", state.openapi.clone())
         .into();
     let mut app = Router::new()
         .merge(protected)

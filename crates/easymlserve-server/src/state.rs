@@ -20,9 +20,9 @@ pub struct AppState<S: Service>(Arc<Shared<S>>);
 /// What [`AppState`] holds.
 pub struct Shared<S: Service> {
     pub(crate) engine: Arc<Engine<S>>,
-    pub(crate) validator: Arc<Validator>,
+    pub(crate) validator: Validator,
     pub(crate) spec: Bytes,
-    pub(crate) openapi: Arc<serde_json::Value>,
+    pub(crate) openapi: serde_json::Value,
     pub(crate) keys: ApiKeys,
     pub(crate) body_limit: usize,
     pub(crate) read_timeout: Duration,
@@ -65,9 +65,9 @@ impl<S: Service> AppState<S> {
         };
         Self(Arc::new(Shared {
             engine: Arc::new(Engine::new(service, size, Arc::clone(&metrics))),
-            validator: Arc::new(Validator::for_type::<S::Request>()),
+            validator: Validator::for_type::<S::Request>(),
             spec,
-            openapi: Arc::new(openapi),
+            openapi,
             keys: config.api_keys.clone(),
             body_limit: config.body_limit,
             read_timeout: config.read_timeout,
