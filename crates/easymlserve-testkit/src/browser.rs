@@ -1,5 +1,5 @@
 //! Drives Debian's headless Chromium through chromedriver (started on a free port per test) with the
-//! fantoccini WebDriver client. `.ci/run` installs `chromium` and `chromium-driver` when missing.
+//! fantoccini WebDriver client. `scripts/test` installs `chromium` and `chromium-driver` when missing.
 //! Helpers panic with a readable message: they are for tests, where that is the failure report.
 
 use std::net::TcpListener;
@@ -30,7 +30,7 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("chromedriver must be installed (Debian package chromium-driver; .ci/run installs it)");
+            .expect("chromedriver must be installed (Debian package chromium-driver; scripts/test installs it)");
         let profile = std::env::temp_dir().join(format!("easymlserve-chromium-{port}"));
         let args = [
             "--headless=new".to_owned(),
