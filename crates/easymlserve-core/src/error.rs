@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// The model failed. The message is logged, not sent to the caller.
     #[error("the model failed: {0}")]
     Failed(String),
+    /// The model stopped because the request was cancelled ([`Context::check_cancelled`](crate::Context::check_cancelled)).
+    #[error("the request was cancelled before the model finished")]
+    Cancelled,
 }
 
 fn render_invalid(field: Option<&str>, message: &str) -> String {

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ServiceError;
+use crate::{Capabilities, Context, ServiceError};
 
 /// Who the service is: shown in `/api/spec`, the OpenAPI document and the GUIs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -84,6 +84,17 @@ pub trait Service: Send + Sync + 'static {
     /// Answers one request.
     fn process(&self, request: Self::Request) -> Result<Self::Response, ServiceError>;
 
+    /// Answers one request with its [`Context`]: request id, deadline, cancellation flag, progress.
+    ///
+    /// The server always calls this one; by default it forwards to [`Service::process`], so simple
+    /// services never see the context. A service that reports progress or stops when cancelled
+    /// overrides it (and says so in [`Service::capabilities`]), and implements `process` by calling it
+    /// with [`Context::detached`].
+    fn process_with(&self, request: Self::Request, ctx: &Context) -> Result<Self::Response, ServiceError> {
+        let _ = ctx;
+        self.process(request)
+    }
+
     /// Answers several requests at once, one result per request and in their order.
     ///
     /// The server calls this when dynamic batching is on (`max_batch_size` above 1): it groups requests
@@ -114,6 +125,12 @@ pub trait Service: Send + Sync + 'static {
     /// millisecond or so.
     fn runs_inline(&self) -> bool {
         false
+    }
+
+    /// What the service can do beyond answering one request: shown in `/api/spec`, so clients know
+    /// whether progress will come and whether cancelling stops the model.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
     }
 
     /// An example request body, shown in the OpenAPI document and the docs page.

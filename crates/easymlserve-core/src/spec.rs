@@ -1,10 +1,48 @@
-//! `ServiceSpec`: the machine-readable description of a service served at `GET /api/spec`.
+//! `ServiceSpec`: the machine-readable description of a served model, at `GET /api/spec`.
+//!
+//! Every kind of model has one, known once the model is loaded: a typed Rust service's comes from its
+//! types, a Python worker's from the schemas it sends when it starts, an ONNX file's from its tensors.
+//! Validation, the OpenAPI document and generated GUIs are all built from it at run time.
 
 use serde::{Deserialize, Serialize};
 
 use crate::{Service, ServiceInfo};
 
-/// Name, version, description and the request and response JSON Schemas of a service.
+/// What a model can do beyond answering one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Answering several requests in one call is faster than one by one (worth turning batching on).
+    #[serde(default)]
+    pub batching: bool,
+    /// The model stops early when its request is cancelled.
+    #[serde(default)]
+    pub cancellation: bool,
+    /// The model reports progress while it runs.
+    #[serde(default)]
+    pub progress: bool,
+}
+
+/// One tensor of a model's signature, for the Open Inference Protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TensorSpec {
+    /// Tensor name.
+    pub name: String,
+    /// Element type in the protocol's spelling: `FP32`, `INT64`, `BOOL`, `BYTES`, ...
+    pub datatype: String,
+    /// Dimensions; -1 for a dimension of any size.
+    pub shape: Vec<i64>,
+}
+
+/// The inputs and outputs of a tensor model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TensorSignature {
+    /// Input tensors, in the model's order.
+    pub inputs: Vec<TensorSpec>,
+    /// Output tensors, in the model's order.
+    pub outputs: Vec<TensorSpec>,
+}
+
+/// Name, version, description, request and response JSON Schemas, and what the model can do.
 ///
 /// GUIs build their forms from it; `ui` holds the UI components when a UI description is attached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,20 +57,41 @@ pub struct ServiceSpec {
     /// An example request body, when the service gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example_request: Option<serde_json::Value>,
+    /// What the model can do.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// The tensor signature, for models that have one (ONNX files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensors: Option<TensorSignature>,
     /// The UI components, when a UI description is attached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui: Option<serde_json::Value>,
 }
 
 impl ServiceSpec {
+    /// A spec from its info and schemas, with no example, capabilities, tensors or UI.
+    pub fn new(info: ServiceInfo, request_schema: serde_json::Value, response_schema: serde_json::Value) -> Self {
+        Self {
+            info,
+            request_schema,
+            response_schema,
+            example_request: None,
+            capabilities: Capabilities::default(),
+            tensors: None,
+            ui: None,
+        }
+    }
+
     /// The spec of `service`, with schemas generated from its types.
     pub fn of<S: Service>(service: &S) -> Self {
         Self {
-            info: service.info(),
-            request_schema: crate::schema_for::<S::Request>(),
-            response_schema: crate::schema_for::<S::Response>(),
             example_request: service.example_request(),
-            ui: None,
+            capabilities: service.capabilities(),
+            ..Self::new(
+                service.info(),
+                crate::schema_for::<S::Request>(),
+                crate::schema_for::<S::Response>(),
+            )
         }
     }
 }

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use easymlserve_core::{ErrorBody, RequestError, ServiceError};
+use easymlserve_core::{ErrorBody, ServiceError};
+
+use crate::engine::ExecError;
+use crate::validate::RequestError;
 
 /// Everything that can go wrong in a request, as the client sees it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +87,12 @@ pub enum ApiError {
     /// 500: the model panicked (detail in the log only).
     #[error("the model crashed while processing the request; the server log has the details")]
     ModelPanicked,
+    /// 500: the worker process running the model died while it held this request (detail in the log).
+    #[error("the model's worker process crashed while processing the request; it is being restarted")]
+    WorkerCrashed,
+    /// 503: the request was cancelled before the model finished.
+    #[error("the request was cancelled before the model finished")]
+    Cancelled,
     /// 500: something in the server itself failed.
     #[error("internal server error: {0}")]
     Internal(String),
@@ -100,10 +109,14 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidRequest { .. } | Self::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::QueueFull { .. } | Self::NotReady(_) | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Self::QueueFull { .. } | Self::NotReady(_) | Self::ShuttingDown | Self::Cancelled => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::ModelFailed | Self::ModelPanicked | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ModelFailed | Self::ModelPanicked | Self::WorkerCrashed | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -126,6 +139,8 @@ impl ApiError {
             Self::RequestTimeout(_) => "request_timeout",
             Self::ModelFailed => "model_error",
             Self::ModelPanicked => "model_panic",
+            Self::WorkerCrashed => "worker_crashed",
+            Self::Cancelled => "canceled",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -151,7 +166,7 @@ impl ApiError {
     /// Seconds a client should wait before retrying, for the 503 answers.
     fn retry_after(&self) -> Option<&'static str> {
         match self {
-            Self::QueueFull { .. } => Some("1"),
+            Self::QueueFull { .. } | Self::Cancelled => Some("1"),
             Self::NotReady(_) | Self::ShuttingDown => Some("5"),
             _ => None,
         }
@@ -170,12 +185,33 @@ impl From<RequestError> for ApiError {
     }
 }
 
+/// The engine's errors as the client sees them: the one mapping of the execution core to HTTP.
+impl From<ExecError> for ApiError {
+    fn from(err: ExecError) -> Self {
+        match err {
+            ExecError::InvalidRequest { field, message } => Self::InvalidRequest { field, message },
+            ExecError::InvalidInput { field, message } => Self::InvalidInput { field, message },
+            ExecError::Loading => Self::NotReady("the model is still loading".to_owned()),
+            ExecError::LoadFailed(_) => Self::NotReady("the model failed to load; see /health/ready".to_owned()),
+            ExecError::ShuttingDown => Self::ShuttingDown,
+            ExecError::QueueFull { capacity } => Self::QueueFull { capacity },
+            ExecError::Timeout(limit) => Self::Timeout(limit),
+            ExecError::Cancelled => Self::Cancelled,
+            ExecError::ModelFailed(_) => Self::ModelFailed,
+            ExecError::ModelPanicked(_) => Self::ModelPanicked,
+            ExecError::WorkerCrashed(_) => Self::WorkerCrashed,
+            ExecError::Internal(detail) => Self::Internal(detail),
+        }
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         let message = err.to_string();
         match err {
             ServiceError::InvalidInput { field, .. } => Self::InvalidInput { field, message },
             ServiceError::Failed(_) => Self::ModelFailed,
+            ServiceError::Cancelled => Self::Cancelled,
         }
     }
 }

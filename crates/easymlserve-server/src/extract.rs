@@ -1,27 +1,12 @@
-//! `ValidJson`: our own JSON body extractor. It enforces the content type (415) and the body limit
-//! before reading everything (413), and turns syntax errors into 400 and schema errors into 422, all in
-//! the `{"error", "error_type"}` shape.
+//! Reading JSON request bodies: the content type is enforced (415) and the body limit checked before
+//! reading everything (413), in the `{"error", "error_type"}` shape.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use bytes::Bytes;
-use easymlserve_core::{Service, parse_request};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::error::ApiError;
-use crate::state::AppState;
-
-/// A request body that is JSON, within the limit, and valid against the service's request schema.
-pub struct ValidJson<T>(pub T);
-
-impl<S: Service> FromRequest<AppState<S>> for ValidJson<S::Request> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &AppState<S>) -> Result<Self, ApiError> {
-        let bytes = read_json_body(request, state.body_limit).await?;
-        Ok(Self(parse_request(&state.validator, &bytes)?))
-    }
-}
 
 /// Reads a JSON body of at most `limit` bytes, checking the declared type and length first.
 pub async fn read_json_body(request: Request, limit: usize) -> Result<Bytes, ApiError> {

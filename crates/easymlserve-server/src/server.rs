@@ -1,23 +1,37 @@
-//! `Server`: the one-line way to serve a `Service`, with graceful shutdown and a command line.
+//! `Server`: the one-line way to serve a model, with graceful shutdown and a command line. A typed
+//! `Server<S>` keeps its service's type (so what is attached to it can be checked against it); the
+//! middle of the server is the same non-generic engine for every kind of model.
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use easymlserve_core::Service;
+use easymlserve_core::{Service, ServiceSpec};
 use tokio::net::TcpListener;
 
+use crate::backend::Backend;
 use crate::config::{ConfigError, ServeArgs, ServerConfig};
+use crate::engine::ExecError;
 use crate::logging;
-use crate::routes::{Mount, MountContext, router_with};
-use crate::state::AppState;
+use crate::routes::{Mount, MountContext, SpecSource, router_with};
+use crate::state::{AppState, UiSpecFn};
+use crate::typed::TypedBackend;
 
-/// Serves a [`Service`] over REST: `Server::new(service).run()`.
-pub struct Server<S: Service> {
-    service: S,
+/// The service type of a server built from a [`Backend`] whose types are known only at run time.
+#[derive(Debug, Clone, Copy)]
+pub enum Dynamic {}
+
+/// Serves a model over REST: `Server::new(service).run()`, or `Server::from_backend(backend)`.
+pub struct Server<S = Dynamic> {
+    backend: Box<dyn Backend>,
     config: ServerConfig,
-    ui_spec: Option<serde_json::Value>,
-    mount: Option<MountFn>,
+    ui_spec: Option<UiSpecFn>,
+    mounts: Vec<MountFn>,
+    on_listening: Option<Box<dyn FnOnce(SocketAddr) + Send>>,
+    service: PhantomData<fn() -> S>,
 }
 
 type MountFn = Box<dyn FnOnce(MountContext) -> Mount + Send>;
@@ -32,13 +46,16 @@ pub enum ServerError {
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         /// The address.
-        addr: std::net::SocketAddr,
+        addr: SocketAddr,
         /// The I/O error.
         source: std::io::Error,
     },
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Serve(#[from] std::io::Error),
+    /// The model could not be loaded (when loading was needed to answer, as for `openapi`).
+    #[error("the model could not be loaded: {0}")]
+    Load(#[from] ExecError),
 }
 
 #[derive(Debug, Parser)]
@@ -62,26 +79,43 @@ enum Command {
 }
 
 impl<S: Service> Server<S> {
-    /// A server for `service` with the default configuration.
+    /// A server for a typed `service` with the default configuration.
     pub fn new(service: S) -> Self {
+        Self::with_backend(Box::new(TypedBackend::new(service)))
+    }
+}
+
+impl Server<Dynamic> {
+    /// A server for any backend: its spec (schemas, info) becomes known when it has loaded.
+    pub fn from_backend(backend: impl Backend) -> Self {
+        Self::with_backend(Box::new(backend))
+    }
+}
+
+impl<S> Server<S> {
+    fn with_backend(backend: Box<dyn Backend>) -> Self {
         Self {
-            service,
+            backend,
             config: ServerConfig::default(),
             ui_spec: None,
-            mount: None,
+            mounts: Vec::new(),
+            on_listening: None,
+            service: PhantomData,
         }
     }
 
-    /// Adds routes built from an in-process caller of the model (the web GUI uses this), and the UI
-    /// components to publish in `/api/spec`.
+    /// Adds routes built from an in-process caller of the model (the web GUI uses this). Several
+    /// route sets may be mounted; `/` leads to the first one that names a home page.
     #[must_use]
-    pub fn mount(
-        mut self,
-        ui_spec: Option<serde_json::Value>,
-        build: impl FnOnce(MountContext) -> Mount + Send + 'static,
-    ) -> Self {
-        self.ui_spec = ui_spec;
-        self.mount = Some(Box::new(build));
+    pub fn mount(mut self, build: impl FnOnce(MountContext) -> Mount + Send + 'static) -> Self {
+        self.mounts.push(Box::new(build));
+        self
+    }
+
+    /// Sets what `/api/spec` publishes as the UI components, built from the loaded spec.
+    #[must_use]
+    pub fn ui_spec(mut self, build: impl Fn(&ServiceSpec) -> Option<serde_json::Value> + Send + Sync + 'static) -> Self {
+        self.ui_spec = Some(Arc::new(build));
         self
     }
 
@@ -92,33 +126,61 @@ impl<S: Service> Server<S> {
         self
     }
 
-    /// The service being served.
-    pub fn service(&self) -> &S {
-        &self.service
-    }
-
     /// The configuration, to change single values.
     pub fn config_mut(&mut self) -> &mut ServerConfig {
         &mut self.config
     }
 
+    /// Calls `f` with the bound address once the server listens (a welcome message, say).
+    #[must_use]
+    pub fn on_listening(mut self, f: impl FnOnce(SocketAddr) + Send + 'static) -> Self {
+        self.on_listening = Some(Box::new(f));
+        self
+    }
+
+    /// The spec the backend knows without loading (a typed service's), for GUIs built from it.
+    pub fn describe(&self) -> Option<ServiceSpec> {
+        self.backend.describe()
+    }
+
     /// The router state, for tests and embedding; the model is not loaded yet.
-    pub fn into_state(self) -> AppState<S> {
+    pub fn into_state(self) -> AppState {
         self.into_parts().0
     }
 
     /// The state and the router, mounts included; the model is not loaded yet.
-    pub fn into_parts(self) -> (AppState<S>, axum::Router) {
-        let state = AppState::with_ui_spec(self.service, &self.config, self.ui_spec);
-        let mount = self.mount.map(|build| {
-            build(MountContext {
-                caller: std::sync::Arc::new(state.clone()),
-                auth_required: self.config.api_keys.is_enabled(),
-                body_limit: self.config.body_limit,
+    pub fn into_parts(self) -> (AppState, axum::Router) {
+        let state = AppState::new(self.backend, &self.config, self.ui_spec);
+        let loaded = state.clone();
+        let spec: SpecSource = Arc::new(move || loaded.spec().cloned());
+        let mounts = self
+            .mounts
+            .into_iter()
+            .map(|build| {
+                build(MountContext {
+                    caller: Arc::new(state.clone()),
+                    auth_required: self.config.api_keys.is_enabled(),
+                    body_limit: self.config.body_limit,
+                    spec: Arc::clone(&spec),
+                })
             })
-        });
-        let router = router_with(state.clone(), mount);
+            .collect();
+        let router = router_with(state.clone(), mounts);
         (state, router)
+    }
+
+    /// The OpenAPI document: from the spec the backend knows without loading, or else by loading
+    /// the model (a Python or ONNX model's schemas exist only then).
+    pub fn openapi(self) -> Result<serde_json::Value, ServerError> {
+        let state = self.into_state();
+        if let Some(document) = state.openapi() {
+            return Ok(document);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        runtime.block_on(state.load())?;
+        let document = state.openapi();
+        state.engine().close();
+        document.ok_or(ServerError::Load(ExecError::Loading))
     }
 
     /// Serves on `listener` until Ctrl-C or SIGTERM, with the configuration set in code.
@@ -128,13 +190,14 @@ impl<S: Service> Server<S> {
 
     /// Serves on `listener` until `signal` completes, then finishes in-flight requests and returns.
     ///
-    /// The model loads in the background: liveness answers at once, readiness once `load_model` is done.
-    pub async fn serve_with_shutdown<F>(self, listener: TcpListener, signal: F) -> Result<(), ServerError>
+    /// The model loads in the background: liveness answers at once, readiness once it is loaded.
+    pub async fn serve_with_shutdown<F>(mut self, listener: TcpListener, signal: F) -> Result<(), ServerError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
         self.config.validate()?;
-        let name = self.service.info().name;
+        let name = self.backend.describe().map_or_else(|| "model".to_owned(), |spec| spec.info.name);
+        let on_listening = self.on_listening.take();
         let (state, app) = self.into_parts();
         let loader = state.clone();
         tokio::spawn(async move {
@@ -142,7 +205,10 @@ impl<S: Service> Server<S> {
         });
         let addr = listener.local_addr()?;
         tracing::info!(service = %name, "listening on http://{addr} (docs at http://{addr}/docs)");
-        let engine = std::sync::Arc::clone(state.engine());
+        if let Some(f) = on_listening {
+            f(addr);
+        }
+        let engine = Arc::clone(state.engine());
         let stopping = async move {
             signal.await;
             tracing::info!("shutting down: refusing new requests, finishing the ones in flight");
@@ -160,25 +226,12 @@ impl<S: Service> Server<S> {
     /// document. Flags win over `EASYMLSERVE_*` variables, which win over the configuration in code.
     pub fn run(self) -> ExitCode {
         let cli = RunCli::parse();
-        let args = match cli.command {
-            Some(Command::Openapi) => {
-                let state = self.into_state();
-                return match serde_json::to_string_pretty(state.openapi()) {
-                    Ok(text) => {
-                        println!("{text}");
-                        ExitCode::SUCCESS
-                    }
-                    Err(err) => {
-                        eprintln!("error: {err}");
-                        ExitCode::FAILURE
-                    }
-                };
-            }
-            Some(Command::Serve(args)) => args,
-            None => cli.serve,
+        let outcome = match cli.command {
+            Some(Command::Openapi) => self.print_openapi(),
+            Some(Command::Serve(args)) => self.run_with(args),
+            None => self.run_with(cli.serve),
         };
-        logging::init();
-        match self.run_with(args) {
+        match outcome {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 tracing::error!("{err}");
@@ -188,7 +241,19 @@ impl<S: Service> Server<S> {
         }
     }
 
-    fn run_with(mut self, args: ServeArgs) -> Result<(), ServerError> {
+    /// Prints the OpenAPI document on standard output (the `openapi` subcommand).
+    pub fn print_openapi(self) -> Result<(), ServerError> {
+        let document = self.openapi()?;
+        let text = serde_json::to_string_pretty(&document).map_err(|e| ServerError::Serve(e.into()))?;
+        println!("{text}");
+        Ok(())
+    }
+
+    /// Serves with command-line flags parsed by the caller (an app that flattens [`ServeArgs`] into
+    /// its own command line): sets up logging, starts the runtime, binds, serves until Ctrl-C or
+    /// SIGTERM.
+    pub fn run_with(mut self, args: ServeArgs) -> Result<(), ServerError> {
+        logging::init();
         self.config = args.apply(self.config)?;
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         runtime.block_on(async move {

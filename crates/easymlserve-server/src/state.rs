@@ -1,28 +1,42 @@
-//! `AppState`: what every handler shares: the engine, the validator, the pre-rendered documents.
+//! `AppState`: what every handler shares: the engine, and the documents rendered from the model's
+//! spec once it is loaded (`/api/spec`, `/openapi.json`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use easymlserve_core::{BoxFuture, CallError, Service, ServiceCaller, ServiceSpec, Validator, from_value};
+use easymlserve_core::{BoxFuture, CallError, ServiceCaller, ServiceSpec};
 
 use crate::auth::ApiKeys;
+use crate::backend::Backend;
 use crate::config::ServerConfig;
 use crate::cors::CorsOrigins;
-use crate::engine::{Engine, PoolSize};
+use crate::engine::{Engine, ExecError, PoolSize};
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::openapi::openapi_document;
 
+/// Builds the UI components published in `/api/spec` from the loaded spec (a generated form needs
+/// the request schema, which exists only after loading).
+pub type UiSpecFn = Arc<dyn Fn(&ServiceSpec) -> Option<serde_json::Value> + Send + Sync>;
+
 /// The shared state of one server's router, behind one `Arc`: handlers and middleware clone it for
 /// every request, and one reference count is cheaper than one per field.
-pub struct AppState<S: Service>(Arc<Shared<S>>);
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The documents rendered from the loaded spec.
+pub(crate) struct Docs {
+    pub spec: Arc<ServiceSpec>,
+    pub spec_json: Bytes,
+    pub openapi: Bytes,
+}
 
 /// What [`AppState`] holds.
-pub struct Shared<S: Service> {
-    pub(crate) engine: Arc<Engine<S>>,
-    pub(crate) validator: Validator,
-    pub(crate) spec: Bytes,
-    pub(crate) openapi: serde_json::Value,
+pub struct Shared {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) docs: OnceLock<Docs>,
+    pub(crate) ui_spec: Option<UiSpecFn>,
     pub(crate) keys: ApiKeys,
     pub(crate) body_limit: usize,
     pub(crate) read_timeout: Duration,
@@ -30,32 +44,17 @@ pub struct Shared<S: Service> {
     pub(crate) metrics: Arc<Metrics>,
 }
 
-impl<S: Service> Clone for AppState<S> {
-    fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0))
-    }
-}
+impl std::ops::Deref for AppState {
+    type Target = Shared;
 
-impl<S: Service> std::ops::Deref for AppState<S> {
-    type Target = Shared<S>;
-
-    fn deref(&self) -> &Shared<S> {
+    fn deref(&self) -> &Shared {
         &self.0
     }
 }
 
-impl<S: Service> AppState<S> {
-    /// State for `service` under `config`. The model is not loaded yet: call [`AppState::load`].
-    pub fn new(service: S, config: &ServerConfig) -> Self {
-        Self::with_ui_spec(service, config, None)
-    }
-
-    /// Like [`AppState::new`], with the UI components to publish in `/api/spec`.
-    pub fn with_ui_spec(service: S, config: &ServerConfig, ui: Option<serde_json::Value>) -> Self {
-        let mut spec = ServiceSpec::of(&service);
-        spec.ui = ui;
-        let spec = Bytes::from(serde_json::to_vec(&spec).unwrap_or_default());
-        let openapi = openapi_document(&service, config.api_keys.is_enabled());
+impl AppState {
+    /// State for `backend` under `config`. The model is not loaded yet: call [`AppState::load`].
+    pub fn new(backend: Box<dyn Backend>, config: &ServerConfig, ui_spec: Option<UiSpecFn>) -> Self {
         let metrics = Arc::new(Metrics::default());
         let size = PoolSize {
             workers: config.workers,
@@ -64,10 +63,9 @@ impl<S: Service> AppState<S> {
             batch: config.batching,
         };
         Self(Arc::new(Shared {
-            engine: Arc::new(Engine::new(service, size, Arc::clone(&metrics))),
-            validator: Validator::for_type::<S::Request>(),
-            spec,
-            openapi,
+            engine: Arc::new(Engine::new(backend, size, Arc::clone(&metrics))),
+            docs: OnceLock::new(),
+            ui_spec,
             keys: config.api_keys.clone(),
             body_limit: config.body_limit,
             read_timeout: config.read_timeout,
@@ -76,42 +74,63 @@ impl<S: Service> AppState<S> {
         }))
     }
 
-    /// Runs `load_model` and starts the workers; see [`Engine::load`].
-    pub async fn load(&self) -> Result<(), String> {
-        self.engine.load().await
+    /// Loads the model, starts the workers and renders the documents of its spec; see [`Engine::load`].
+    pub async fn load(&self) -> Result<(), ExecError> {
+        let spec = self.engine.load().await?;
+        let _ = self.docs.get_or_init(|| self.render(&spec));
+        Ok(())
+    }
+
+    fn render(&self, spec: &ServiceSpec) -> Docs {
+        let mut spec = spec.clone();
+        if let Some(ui) = &self.ui_spec {
+            spec.ui = ui(&spec);
+        }
+        let openapi = openapi_document(&spec, self.keys.is_enabled());
+        Docs {
+            spec_json: Bytes::from(serde_json::to_vec(&spec).unwrap_or_default()),
+            openapi: Bytes::from(serde_json::to_vec(&openapi).unwrap_or_default()),
+            spec: Arc::new(spec),
+        }
     }
 
     /// The engine, for calling the model without HTTP (a co-hosted UI does this).
-    pub fn engine(&self) -> &Arc<Engine<S>> {
+    pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
 
-    /// The validator of request bodies.
-    pub fn validator(&self) -> &Validator {
-        &self.validator
+    /// The loaded spec, UI components included; `None` before the model is loaded.
+    pub fn spec(&self) -> Option<&Arc<ServiceSpec>> {
+        self.docs.get().map(|docs| &docs.spec)
     }
 
-    /// The OpenAPI document.
-    pub fn openapi(&self) -> &serde_json::Value {
-        &self.openapi
+    /// The OpenAPI document: of the loaded model, or, before loading, of the spec the backend knows
+    /// without loading (a typed service's types); `None` when neither exists yet.
+    pub fn openapi(&self) -> Option<serde_json::Value> {
+        if let Some(docs) = self.docs.get() {
+            return serde_json::from_slice(&docs.openapi).ok();
+        }
+        let spec = self.engine.describe()?;
+        serde_json::from_slice(&self.render(&spec).openapi).ok()
     }
 }
 
 /// Calls the model in process exactly as `POST /process` would: validation, queue, timeout, errors.
-impl<S: Service> ServiceCaller for AppState<S> {
+impl ServiceCaller for AppState {
     fn call(&self, request: serde_json::Value) -> BoxFuture<'_, Result<serde_json::Value, CallError>> {
         Box::pin(async move {
-            let outcome = match from_value::<S::Request>(&self.validator, request) {
-                Ok(typed) => self.engine.call(typed).await,
-                Err(err) => Err(err.into()),
-            };
-            let to_call_error = |err: crate::ApiError| CallError {
+            let to_call_error = |err: ApiError| CallError {
                 status: Some(err.status().as_u16()),
                 body: err.body(),
             };
-            let bytes = outcome.map_err(to_call_error)?;
+            let valid = self.engine.validate(request).map_err(|e| to_call_error(e.into()))?;
+            let bytes = self
+                .engine
+                .call(valid, None)
+                .await
+                .map_err(|e| to_call_error(e.into()))?;
             serde_json::from_slice(&bytes)
-                .map_err(|e| to_call_error(crate::ApiError::Internal(format!("the response is not JSON: {e}"))))
+                .map_err(|e| to_call_error(ApiError::Internal(format!("the response is not JSON: {e}"))))
         })
     }
 }

@@ -7,14 +7,13 @@ mod browser;
 
 use std::time::Duration;
 
-use easymlserve_core::Service;
 use easymlserve_server::Server;
 
 pub use browser::Browser;
 
 /// Serves `server` on 127.0.0.1:0 in the current tokio runtime until the process ends, waits until it
 /// is ready, and returns its base URL.
-pub async fn serve<S: Service>(server: Server<S>) -> String {
+pub async fn serve<S: 'static>(server: Server<S>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(server.serve_with_shutdown(listener, std::future::pending()));
@@ -33,7 +32,7 @@ pub async fn serve<S: Service>(server: Server<S>) -> String {
 
 /// Like [`serve`], for tests without an async runtime (GUI tests): starts a runtime of its own, which
 /// must be kept alive as long as the server is needed.
-pub fn serve_blocking<S: Service>(server: Server<S>) -> (String, tokio::runtime::Runtime) {
+pub fn serve_blocking<S: 'static>(server: Server<S>) -> (String, tokio::runtime::Runtime) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -48,6 +48,16 @@ impl UiApiError {
         )
     }
 
+    /// 503: the model has not loaded yet, so the GUI generated from its spec does not exist yet.
+    pub fn not_ready() -> Self {
+        Self::new(
+            503,
+            "not_ready",
+            "the model is still loading; the form appears once it is ready".to_owned(),
+            None,
+        )
+    }
+
     /// 500: the UI's own code failed to present the answer.
     pub fn presentation(err: UiError) -> Self {
         Self::new(

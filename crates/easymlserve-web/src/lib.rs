@@ -18,5 +18,5 @@ mod standalone;
 
 pub use error::UiApiError;
 pub use routes::{UiRoutes, ui_routes};
-pub use runner::{PageInfo, PageSpec, Preview, SubmitAnswer, UiRunner};
+pub use runner::{PageInfo, PageSpec, Preview, SubmitAnswer, UiRunner, UiSource};
 pub use standalone::{WebError, WebUi};

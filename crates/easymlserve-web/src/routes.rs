@@ -97,18 +97,18 @@ async fn asset(Path(file): Path<String>) -> Response {
     }
 }
 
-async fn spec(State(runner): State<Arc<UiRunner>>) -> Response {
-    axum::Json(runner.page_spec()).into_response()
+async fn spec(State(runner): State<Arc<UiRunner>>) -> Result<Response, UiApiError> {
+    Ok(axum::Json(runner.page_spec()?).into_response())
 }
 
 async fn submit(State(runner): State<Arc<UiRunner>>, form: Multipart) -> Result<Response, UiApiError> {
-    let raw = read_form(form, runner.input_names(), runner.body_limit()).await?;
+    let raw = read_form(form, runner.input_names()?, runner.body_limit()).await?;
     let answer = runner.submit(raw).await?;
     Ok(axum::Json(answer).into_response())
 }
 
 async fn preview(State(runner): State<Arc<UiRunner>>, form: Multipart) -> Result<Response, UiApiError> {
-    let mut raw = read_form(form, runner.input_names(), runner.body_limit()).await?;
+    let mut raw = read_form(form, runner.input_names()?, runner.body_limit()).await?;
     let (name, value) = raw
         .pop_first()
         .ok_or_else(|| UiApiError::bad_form("the preview needs one file part"))?;

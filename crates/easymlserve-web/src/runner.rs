@@ -3,7 +3,7 @@
 //! the request.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use easymlserve_core::ServiceCaller;
@@ -76,9 +76,19 @@ pub enum Preview {
     },
 }
 
+/// Builds the UI once the served model's spec is known (a form generated from a request schema that
+/// a Python worker or an ONNX file reports when it has loaded); `None` until then.
+pub type UiSource = Arc<dyn Fn() -> Option<Arc<dyn DynUi>> + Send + Sync>;
+
+/// The UI of a runner: given at once, or built on first use once the model is loaded.
+enum Session {
+    Fixed(UiSession),
+    Lazy { cell: OnceLock<UiSession>, build: UiSource },
+}
+
 /// Runs one UI against one service for the page.
 pub struct UiRunner {
-    session: UiSession,
+    session: Session,
     caller: Arc<dyn ServiceCaller>,
     page: PageInfo,
     body_limit: usize,
@@ -88,24 +98,52 @@ impl UiRunner {
     /// A runner for `ui` calling `caller`.
     pub fn new(ui: Arc<dyn DynUi>, caller: Arc<dyn ServiceCaller>, page: PageInfo, body_limit: usize) -> Self {
         Self {
-            session: UiSession::new(ui),
+            session: Session::Fixed(UiSession::new(ui)),
             caller,
             page,
             body_limit,
         }
     }
 
-    /// The page spec.
-    pub fn page_spec(&self) -> PageSpec {
-        PageSpec {
-            ui: self.session.spec().clone(),
-            page: self.page.clone(),
+    /// A runner whose UI is built by `build` the first time it is needed after the model has loaded;
+    /// until then the GUI routes answer 503.
+    pub fn lazy(build: UiSource, caller: Arc<dyn ServiceCaller>, page: PageInfo, body_limit: usize) -> Self {
+        Self {
+            session: Session::Lazy {
+                cell: OnceLock::new(),
+                build,
+            },
+            caller,
+            page,
+            body_limit,
         }
     }
 
+    /// The UI session, once the UI exists.
+    fn session(&self) -> Result<&UiSession, UiApiError> {
+        match &self.session {
+            Session::Fixed(session) => Ok(session),
+            Session::Lazy { cell, build } => {
+                if let Some(session) = cell.get() {
+                    return Ok(session);
+                }
+                let ui = build().ok_or_else(UiApiError::not_ready)?;
+                Ok(cell.get_or_init(|| UiSession::new(ui)))
+            }
+        }
+    }
+
+    /// The page spec.
+    pub fn page_spec(&self) -> Result<PageSpec, UiApiError> {
+        Ok(PageSpec {
+            ui: self.session()?.spec().clone(),
+            page: self.page.clone(),
+        })
+    }
+
     /// Names of the inputs.
-    pub fn input_names(&self) -> &[String] {
-        self.session.input_names()
+    pub fn input_names(&self) -> Result<&[String], UiApiError> {
+        Ok(self.session()?.input_names())
     }
 
     /// The upload limit in bytes.
@@ -116,14 +154,14 @@ impl UiRunner {
     /// Runs a whole submission.
     pub async fn submit(&self, raw: BTreeMap<String, RawInput>) -> Result<SubmitAnswer, UiApiError> {
         let started = Instant::now();
-        let values = self.session.parse_inputs(raw).map_err(UiApiError::invalid)?;
-        let done = self
-            .session
+        let session = self.session()?;
+        let values = session.parse_inputs(raw).map_err(UiApiError::invalid)?;
+        let done = session
             .run(&values, self.caller.as_ref())
             .await
             .map_err(|err| match err {
                 RunError::Input(e) => UiApiError::invalid(e),
-                RunError::Service(e) => UiApiError::from_call(e, self.session.input_names()),
+                RunError::Service(e) => UiApiError::from_call(e, session.input_names()),
                 RunError::Present(e) => UiApiError::presentation(e),
             })?;
         Ok(SubmitAnswer {
@@ -136,7 +174,7 @@ impl UiRunner {
     /// Parses one uploaded file as its input would, and describes it.
     pub fn preview(&self, name: &str, raw: RawInput) -> Result<Preview, UiApiError> {
         let input = self
-            .session
+            .session()?
             .spec()
             .inputs
             .iter()

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use easymlserve_core::Service;
+use easymlserve_core::ServiceSpec;
 use easymlserve_core::ui::{DynUi, SchemaUi, Ui};
-use easymlserve_server::{Mount, Server};
-use easymlserve_web::{PageInfo, UiRunner, ui_routes};
+use easymlserve_server::{Mount, MountContext, Server};
+use easymlserve_web::{PageInfo, UiRunner, UiSource, ui_routes};
 
 /// Mounts a web GUI at `/ui` on a server.
 pub trait ServeUi {
@@ -15,36 +15,56 @@ pub trait ServeUi {
     #[must_use]
     fn with_ui<U: Ui>(self, ui: U) -> Self;
 
-    /// Serves a GUI generated from the service's request JSON Schema at `/ui`.
+    /// Serves a GUI generated from the model's request JSON Schema at `/ui`. The schema is the one the
+    /// model reports once loaded, so this works for every kind of model.
     #[must_use]
     fn with_generated_ui(self) -> Self;
 }
 
-impl<S: Service> ServeUi for Server<S> {
+/// The form generated from a loaded spec.
+fn generated(spec: &ServiceSpec) -> SchemaUi {
+    SchemaUi::from_schema(
+        spec.info.name.clone(),
+        spec.info.description.clone(),
+        &spec.request_schema,
+    )
+}
+
+impl<S> ServeUi for Server<S> {
     fn with_ui<U: Ui>(self, ui: U) -> Self {
-        mount(self, Arc::new(ui))
+        let ui: Arc<dyn DynUi> = Arc::new(ui);
+        let spec = serde_json::to_value(ui.spec()).ok();
+        self.ui_spec(move |_| spec.clone())
+            .mount(move |ctx| mount(ctx, |caller, page, limit| UiRunner::new(ui, caller, page, limit)))
     }
 
     fn with_generated_ui(self) -> Self {
-        let info = self.service().info();
-        let schema = easymlserve_core::schema_for::<S::Request>();
-        let ui = SchemaUi::from_schema(info.name, info.description, &schema);
-        mount(self, Arc::new(ui))
+        self.ui_spec(|spec| serde_json::to_value(DynUi::spec(&generated(spec))).ok())
+            .mount(|ctx| {
+                let loaded = Arc::clone(&ctx.spec);
+                let build: UiSource = Arc::new(move || {
+                    loaded()
+                        .map(|spec| Arc::new(generated(&spec)) as Arc<dyn DynUi>)
+                });
+                mount(ctx, |caller, page, limit| UiRunner::lazy(build, caller, page, limit))
+            })
     }
 }
 
-fn mount<S: Service>(server: Server<S>, ui: Arc<dyn DynUi>) -> Server<S> {
-    let spec = serde_json::to_value(ui.spec()).ok();
-    server.mount(spec, move |ctx| {
-        let page = PageInfo {
-            process_url: None,
-            auth_required: ctx.auth_required,
-        };
-        let routes = ui_routes(Arc::new(UiRunner::new(ui, ctx.caller, page, ctx.body_limit)));
-        Mount {
-            public: routes.public,
-            protected: Some(routes.protected),
-            home: Some("/ui/".to_owned()),
-        }
-    })
+/// The GUI's routes as a mount, around the runner that `runner` makes from the caller, the page
+/// settings and the upload limit.
+fn mount(
+    ctx: MountContext,
+    runner: impl FnOnce(Arc<dyn easymlserve_core::ServiceCaller>, PageInfo, usize) -> UiRunner,
+) -> Mount {
+    let page = PageInfo {
+        process_url: None,
+        auth_required: ctx.auth_required,
+    };
+    let routes = ui_routes(Arc::new(runner(ctx.caller, page, ctx.body_limit)));
+    Mount {
+        public: routes.public,
+        protected: Some(routes.protected),
+        home: Some("/ui/".to_owned()),
+    }
 }

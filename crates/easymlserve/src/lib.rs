@@ -93,7 +93,8 @@ mod gui;
 pub use easymlserve_core as core;
 pub use easymlserve_core::ui;
 pub use easymlserve_core::{
-    ErrorBody, ModelCopies, Service, ServiceError, ServiceInfo, ServiceSpec, Validator, schemars,
+    Capabilities, CancelFlag, Context, ErrorBody, ModelCopies, Progress, RequestId, Service, ServiceError, ServiceInfo,
+    ServiceSpec, schemars,
 };
 pub use serde;
 pub use serde_json;
@@ -105,7 +106,7 @@ pub use easymlserve_desktop::DesktopUi;
 #[cfg(feature = "server")]
 pub use easymlserve_server as server;
 #[cfg(feature = "server")]
-pub use easymlserve_server::{ApiKeys, Server, ServerConfig};
+pub use easymlserve_server::{ApiKeys, Backend, Server, ServerConfig, Validator};
 #[cfg(feature = "web")]
 pub use easymlserve_web::WebUi;
 #[cfg(feature = "web")]
@@ -115,7 +116,7 @@ pub use gui::ServeUi;
 pub mod prelude {
     pub use easymlserve_core::schemars::JsonSchema;
     pub use easymlserve_core::ui::{Input, InputValues, Output, OutputValue, OutputValues, Plot, Series, Ui, UiError};
-    pub use easymlserve_core::{Service, ServiceError, ServiceInfo};
+    pub use easymlserve_core::{Context, Service, ServiceError, ServiceInfo};
     pub use serde::{Deserialize, Serialize};
 
     #[cfg(feature = "desktop")]

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use cell_segmentation::envelope::Limits;
 use cell_segmentation::evaluate::evaluate;
 use cell_segmentation::metrics::Scores;
@@ -17,7 +16,7 @@ use cell_segmentation::train::{TrainOptions, train};
 use cell_segmentation::ui::CellUi;
 use clap::{Args, Parser, Subcommand};
 use easymlserve::prelude::*;
-use easymlserve::server::{ServeArgs, logging, shutdown_signal};
+use easymlserve::server::ServeArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -165,36 +164,22 @@ fn run_tuning(cmd: &WeightsArg) -> anyhow::Result<()> {
 }
 
 fn openapi() -> anyhow::Result<()> {
-    let state = Server::new(CellSegmenter::new(cell_segmentation::default_weights())).into_state();
-    println!("{}", easymlserve::serde_json::to_string_pretty(state.openapi())?);
+    Server::new(CellSegmenter::new(cell_segmentation::default_weights())).print_openapi()?;
     Ok(())
 }
 
 fn serve(cmd: ServeCmd) -> anyhow::Result<()> {
-    logging::init();
-    let config = cmd.server.apply(ServerConfig::default())?;
     let limits = Limits {
         max_pixels: cmd.max_pixels,
         max_side: cmd.max_side,
         ..Limits::default()
     };
     let service = CellSegmenter::new(&cmd.weights.weights).with_limits(limits);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let addr = config.addr();
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        let local = listener.local_addr()?;
-        println!("Cell segmentation: open http://{local}/ui/ and upload data/img2d.tif; docs at http://{local}/docs.");
-        Server::new(service)
-            .config(config)
-            .with_ui(CellUi)
-            .serve_with_shutdown(listener, shutdown_signal())
-            .await?;
-        Ok(())
-    })
+    Server::new(service)
+        .with_ui(CellUi)
+        .on_listening(|local| {
+            println!("Cell segmentation: open http://{local}/ui/ and upload data/img2d.tif; docs at http://{local}/docs.");
+        })
+        .run_with(cmd.server)?;
+    Ok(())
 }

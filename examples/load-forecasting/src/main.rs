@@ -7,10 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use easymlserve::prelude::*;
-use easymlserve::server::{ServeArgs, logging, shutdown_signal};
+use easymlserve::server::ServeArgs;
 use load_forecasting::data::read_series;
 use load_forecasting::service::LoadForecaster;
 use load_forecasting::train::{DEFAULT_SVR_STRIDE, TrainOptions, models_present, train};
@@ -144,8 +143,7 @@ fn generate() -> anyhow::Result<()> {
 }
 
 fn openapi() -> anyhow::Result<()> {
-    let state = Server::new(LoadForecaster::new(default_models_dir())).into_state();
-    println!("{}", serde_json::to_string_pretty(state.openapi())?);
+    Server::new(LoadForecaster::new(default_models_dir())).print_openapi()?;
     Ok(())
 }
 
@@ -168,26 +166,12 @@ fn serve(cmd: ServeCmd) -> anyhow::Result<()> {
         })?;
         println!();
     }
-    logging::init();
-    let config = cmd.server.apply(ServerConfig::default())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let addr = config.addr();
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        let local = listener.local_addr()?;
-        print_welcome(local, &sample_file());
-        Server::new(LoadForecaster::new(models))
-            .config(config)
-            .with_ui(ForecastUi)
-            .serve_with_shutdown(listener, shutdown_signal())
-            .await?;
-        Ok(())
-    })
+    let sample = sample_file();
+    Server::new(LoadForecaster::new(models))
+        .with_ui(ForecastUi)
+        .on_listening(move |local| print_welcome(local, &sample))
+        .run_with(cmd.server)?;
+    Ok(())
 }
 
 fn print_welcome(addr: std::net::SocketAddr, sample: &Path) {

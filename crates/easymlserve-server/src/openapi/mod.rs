@@ -1,29 +1,30 @@
-//! The OpenAPI 3.1 document of a service, built from its Rust types: the request and response JSON
-//! Schemas that schemars generates, the shared error body, and every route of the REST contract with
-//! every status it can answer, the headers that come with them included (checked by
-//! `reliability/schemathesis.sh`).
+//! The OpenAPI 3.1 document of a served model, built at run time from its loaded spec: the request and
+//! response JSON Schemas (whoever produced them: schemars, pydantic, an ONNX file's tensors), the shared
+//! error body, and every route of the REST contract with every status it can answer, the headers that
+//! come with them included (checked by `reliability/schemathesis.sh`).
 
-use easymlserve_core::schemars::SchemaGenerator;
-use easymlserve_core::{ErrorBody, Service, example_from_schema, schema_settings};
+mod components;
+
+use easymlserve_core::{ErrorBody, ServiceSpec, example_from_schema, schema_for};
 use serde_json::{Value, json};
 
-/// Builds the document for `service`; `auth` adds the API-key security schemes.
-pub fn openapi_document<S: Service>(service: &S, auth: bool) -> Value {
-    let info = service.info();
-    let mut generator: SchemaGenerator = schema_settings()
-        .with(|s| s.definitions_path = "/components/schemas/".into())
-        .into_generator();
-    let request = generator.subschema_for::<S::Request>().to_value();
-    let response = generator.subschema_for::<S::Response>().to_value();
-    let error = generator.subschema_for::<ErrorBody>().to_value();
-    let schemas = Value::Object(generator.take_definitions(true));
+use components::Components;
+
+/// Builds the document for a loaded model's `spec`; `auth` adds the API-key security schemes.
+pub fn openapi_document(spec: &ServiceSpec, auth: bool) -> Value {
+    let info = &spec.info;
+    let mut components = Components::default();
+    let request = components.lift(&spec.request_schema, "Request");
+    let response = components.lift(&spec.response_schema, "Response");
+    let error = components.insert("ErrorBody", error_body_schema());
     let mut document = json!({
         "openapi": "3.1.0",
         "info": {"title": info.name, "version": info.version, "description": info.description},
-        "components": {"schemas": schemas},
+        "components": {"schemas": Value::Object(components.into_map())},
     });
-    let example = service
-        .example_request()
+    let example = spec
+        .example_request
+        .clone()
         .unwrap_or_else(|| example_from_schema(&request, &document));
     let errors = Errors { schema: error, auth };
     let security = if auth {
@@ -77,6 +78,16 @@ pub fn openapi_document<S: Service>(service: &S, auth: bool) -> Value {
     document
 }
 
+/// The error body's schema as a component: the root schema without its root-only keywords.
+fn error_body_schema() -> Value {
+    let mut schema = schema_for::<ErrorBody>();
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+        object.remove("title");
+    }
+    schema
+}
+
 /// Every answer of `POST /process`: the model's JSON, or an error body whose `error_type` tells the
 /// cause apart within one status.
 fn process_responses(response: Value, errors: &Errors) -> Value {
@@ -95,12 +106,14 @@ fn process_responses(response: Value, errors: &Errors) -> Value {
              refused a well-formed input (`invalid_input`); `field` names the field when there is one.",
         ),
         "500": errors.plain(
-            "The model failed (`model_error`) or crashed (`model_panic`) on this request, or the server lost \
-             the worker (`internal_error`); the server keeps serving and the log has the details.",
+            "The model failed (`model_error`) or crashed (`model_panic`) on this request, its worker process \
+             died (`worker_crashed`), or the server lost the worker (`internal_error`); the server keeps \
+             serving and the log has the details.",
         ),
         "503": errors.retry(
-            "The queue is full (`queue_full`), the model is not ready (`not_ready`) or the server is shutting \
-             down (`shutting_down`); retry after `Retry-After` seconds.",
+            "The queue is full (`queue_full`), the model is not ready (`not_ready`), the server is shutting \
+             down (`shutting_down`) or the request was cancelled (`canceled`); retry after `Retry-After` \
+             seconds.",
         ),
         "504": errors.plain("The model did not answer within the configured timeout (`timeout`)."),
     }))
@@ -153,7 +166,7 @@ impl Errors {
 
 #[cfg(test)]
 mod tests {
-    use easymlserve_core::{Service, ServiceError};
+    use easymlserve_core::{Service, ServiceError, ServiceSpec};
     use serde_json::Value;
 
     use super::openapi_document;
@@ -177,7 +190,7 @@ mod tests {
 
     #[test]
     fn every_status_of_process_is_documented_with_the_error_body() {
-        let document = openapi_document(&Double, true);
+        let document = openapi_document(&ServiceSpec::of(&Double), true);
         let process = responses(&document, "/process", "post");
         let statuses: Vec<&str> = process.keys().map(String::as_str).collect();
         assert_eq!(
@@ -194,7 +207,7 @@ mod tests {
 
     #[test]
     fn headers_that_always_come_with_a_status_are_documented() {
-        let document = openapi_document(&Double, true);
+        let document = openapi_document(&ServiceSpec::of(&Double), true);
         for (path, method) in [("/process", "post"), ("/health/ready", "get")] {
             let header = &responses(&document, path, method)["503"]["headers"]["Retry-After"];
             assert_eq!(header["required"], true, "{path}");
@@ -208,7 +221,7 @@ mod tests {
 
     #[test]
     fn no_401_without_api_keys() {
-        let document = openapi_document(&Double, false);
+        let document = openapi_document(&ServiceSpec::of(&Double), false);
         for (path, method) in [("/process", "post"), ("/metrics", "get")] {
             assert!(!responses(&document, path, method).contains_key("401"), "{path}");
             assert_eq!(document["paths"][path][method]["security"], serde_json::json!([]));
