@@ -11,4 +11,4 @@ mod outputs;
 mod runner;
 
 pub use app::DesktopApp;
-pub use runner::DesktopUi;
+pub use runner::{DesktopError, DesktopUi};

@@ -12,6 +12,17 @@ use crate::app::DesktopApp;
 const URL_KEY: &str = "service_url";
 
 /// Where the UI description comes from.
+/// Why the desktop GUI could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DesktopError {
+    /// The service URL or API key is unusable, or the service's spec could not be fetched.
+    #[error(transparent)]
+    Client(#[from] easymlserve_client::ClientError),
+    /// The runtime that fetches the spec could not start.
+    #[error("the async runtime could not start: {0}")]
+    Runtime(std::io::Error),
+}
+
 enum Source {
     Given(Arc<dyn DynUi>),
     FromServiceSchema,
@@ -60,20 +71,20 @@ impl DesktopUi {
     }
 
     /// Builds the app state, fetching the service's spec for a generated form.
-    pub fn into_app(self) -> Result<DesktopApp, String> {
+    pub fn into_app(self) -> Result<DesktopApp, DesktopError> {
         let url = self.service_url.unwrap_or_else(|| "http://127.0.0.1:8000".to_owned());
         let ui: Arc<dyn DynUi> = match self.source {
             Source::Given(ui) => ui,
             Source::FromServiceSchema => {
-                let mut client = Client::new(url.clone()).map_err(|e| e.to_string())?;
+                let mut client = Client::new(url.clone())?;
                 if let Some(key) = &self.api_key {
-                    client = client.api_key(key).map_err(|e| e.to_string())?;
+                    client = client.api_key(key)?;
                 }
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .map_err(|e| e.to_string())?;
-                let spec = runtime.block_on(client.spec()).map_err(|e| e.to_string())?;
+                    .map_err(DesktopError::Runtime)?;
+                let spec = runtime.block_on(client.spec())?;
                 Arc::new(SchemaUi::from_schema(
                     spec.info.name,
                     spec.info.description,

@@ -43,6 +43,19 @@ pub enum ModelError {
         /// The model's message, for the caller.
         message: String,
     },
+    /// The model refused the request with a client-error status of its own choosing (4xx), such as
+    /// a Python model raising an exception with `status_code = 404` and a `detail`.
+    #[error("{message}")]
+    Refused {
+        /// The HTTP status the model chose, 400 to 499.
+        status: u16,
+        /// A snake_case identifier of the kind of refusal.
+        error_type: String,
+        /// The model's message, for the caller.
+        message: String,
+        /// The field the model named, if any.
+        field: Option<String>,
+    },
     /// The model failed; the detail goes to the log only.
     #[error("the model failed: {0}")]
     Failed(String),

@@ -63,6 +63,18 @@ pub enum ApiError {
         /// The model's message.
         message: String,
     },
+    /// 4xx: the model refused the request with a status of its own choosing.
+    #[error("{message}")]
+    Refused {
+        /// The status, 400 to 499.
+        status: u16,
+        /// The model's snake_case identifier of the refusal.
+        error_type: String,
+        /// The model's message.
+        message: String,
+        /// The field the model named, if any.
+        field: Option<String>,
+    },
     /// 503: the queue is full.
     #[error("the server is busy: the request queue is full ({capacity} waiting); retry shortly")]
     QueueFull {
@@ -109,6 +121,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidRequest { .. } | Self::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Refused { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
             Self::QueueFull { .. } | Self::NotReady(_) | Self::ShuttingDown | Self::Cancelled => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -121,8 +134,9 @@ impl ApiError {
     }
 
     /// The stable snake_case identifier sent as `error_type`.
-    pub fn error_type(&self) -> &'static str {
+    pub fn error_type(&self) -> &str {
         match self {
+            Self::Refused { error_type, .. } => error_type,
             Self::MalformedJson(_) => "malformed_json",
             Self::BodyRead(_) => "body_read_failed",
             Self::Unauthorized => "unauthorized",
@@ -149,7 +163,7 @@ impl ApiError {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::InvalidRequest { field, .. } if !field.is_empty() => Some(field),
-            Self::InvalidInput { field: Some(field), .. } => Some(field),
+            Self::InvalidInput { field: Some(field), .. } | Self::Refused { field: Some(field), .. } => Some(field),
             _ => None,
         }
     }
@@ -191,6 +205,17 @@ impl From<ExecError> for ApiError {
         match err {
             ExecError::InvalidRequest { field, message } => Self::InvalidRequest { field, message },
             ExecError::InvalidInput { field, message } => Self::InvalidInput { field, message },
+            ExecError::Refused {
+                status,
+                error_type,
+                message,
+                field,
+            } => Self::Refused {
+                status,
+                error_type,
+                message,
+                field,
+            },
             ExecError::Loading => Self::NotReady("the model is still loading".to_owned()),
             ExecError::LoadFailed(_) => Self::NotReady("the model failed to load; see /health/ready".to_owned()),
             ExecError::ShuttingDown => Self::ShuttingDown,

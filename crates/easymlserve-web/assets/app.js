@@ -158,10 +158,17 @@
       banner("The GUI server cannot be reached.");
       return;
     }
+    if (response.status === 503) {
+      // The model is still loading: its form exists once it has loaded. Say so and ask again.
+      banner((await readError(response)).error);
+      setTimeout(start, 1000);
+      return;
+    }
     if (!response.ok) {
       banner((await readError(response)).error);
       return;
     }
+    banner("");
     spec = await response.json();
     document.title = spec.title || "easymlserve";
     $("title").textContent = spec.title || "easymlserve";

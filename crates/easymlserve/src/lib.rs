@@ -75,6 +75,38 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Long work: progress and cancellation
+//!
+//! A service that runs for a while overrides [`Service::process_with`] and gets a [`Context`]: the
+//! request id, the deadline, a cancellation flag the server sets when the caller leaves or the timeout
+//! passes, and progress reports for whoever listens.
+//!
+//! ```
+//! use easymlserve::prelude::*;
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct Request { steps: u32 }
+//!
+//! #[derive(Serialize, JsonSchema)]
+//! struct Response { done: u32 }
+//!
+//! struct Slow;
+//! impl Service for Slow {
+//!     type Request = Request;
+//!     type Response = Response;
+//!     fn process(&self, r: Request) -> Result<Response, ServiceError> { self.process_with(r, &Context::detached()) }
+//!     fn process_with(&self, r: Request, ctx: &Context) -> Result<Response, ServiceError> {
+//!         for step in 0..r.steps {
+//!             ctx.check_cancelled()?;
+//!             ctx.progress(f64::from(step + 1) / f64::from(r.steps), format!("step {}", step + 1));
+//!         }
+//!         Ok(Response { done: r.steps })
+//!     }
+//! }
+//!
+//! assert_eq!(Slow.process(Request { steps: 3 }).unwrap().done, 3);
+//! ```
+//!
 //! ## Feature flags
 //!
 //! | feature | default | what it adds |

@@ -24,6 +24,18 @@ pub enum ExecError {
         /// The model's message.
         message: String,
     },
+    /// The model refused the request with a client-error status of its own choosing (400 to 499).
+    #[error("{message}")]
+    Refused {
+        /// The status, 400 to 499.
+        status: u16,
+        /// A snake_case identifier of the kind of refusal.
+        error_type: String,
+        /// The model's message.
+        message: String,
+        /// The field the model named, if any.
+        field: Option<String>,
+    },
     /// The model is still loading.
     #[error("the model is still loading")]
     Loading,
@@ -65,6 +77,7 @@ impl ExecError {
         match self {
             Self::InvalidRequest { .. } => "validation_error",
             Self::InvalidInput { .. } => "invalid_input",
+            Self::Refused { .. } => "refused",
             Self::Loading | Self::LoadFailed(_) => "not_ready",
             Self::ShuttingDown => "shutting_down",
             Self::QueueFull { .. } => "queue_full",
@@ -94,6 +107,20 @@ impl From<ModelError> for ExecError {
         match err {
             ModelError::InvalidRequest { field, message } => Self::InvalidRequest { field, message },
             ModelError::InvalidInput { field, message } => Self::InvalidInput { field, message },
+            ModelError::Refused {
+                status,
+                error_type,
+                message,
+                field,
+            } if (400..500).contains(&status) => Self::Refused {
+                status,
+                error_type,
+                message,
+                field,
+            },
+            ModelError::Refused { status, message, .. } => {
+                Self::ModelFailed(format!("the model answered {status} outside 400-499: {message}"))
+            }
             ModelError::Failed(detail) => Self::ModelFailed(detail),
             ModelError::Panicked(detail) => Self::ModelPanicked(detail),
             ModelError::Cancelled => Self::Cancelled,
