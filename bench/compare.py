@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Why this exists: the side-by-side benchmark of issue #7. It measures easymlserve against the original
 EasyMLServe stack (FastAPI + Uvicorn + scikit-learn) and against a bare axum handler, on the same machine,
-with the same load generator (wrk) and the same request bodies, and checks the performance targets.
+with the same load generator (wrk) and the same request bodies, and checks the performance targets. Since
+issue #13 also the Python forecasting example (examples/python-forecasting) served three ways on the same
+models: FastAPI + Uvicorn in one process, easymlserve with Python worker processes, and beside them the Rust
+example; and the worker protocol's own cost per request (`--only python` measures just that part).
 
 Run it through `bench/compare.sh` (which installs wrk, makes bench/.venv and builds the release binaries);
 `bench/compare.sh --help` lists the flags. Python 3.11 standard library only.
 
 What one run does:
- 1. prepares: trains the forecasting models of both stacks if they are missing (never timed);
+ 1. prepares: trains the forecasting models of both stacks if they are missing (never timed); the Python
+    models are the example's (examples/python-forecasting/train.py), shared by FastAPI and the workers;
  2. starts every service `--cold-starts` times, one at a time, timing spawn -> first 200 on its health URL,
     and keeps one answer of each; checks the answers (echo text equal; forecasts of the same length and
     timestamps, linear regression equal within 1 MW between Rust and Python) before any load is measured;
@@ -47,6 +51,11 @@ BENCH = ROOT / "bench"
 VENV_BIN = BENCH / ".venv" / "bin"
 RELEASE = ROOT / "target" / "release"
 FORECAST_DIR = ROOT / "examples" / "load-forecasting"
+PYTHON_FORECAST_DIR = ROOT / "examples" / "python-forecasting"
+PYTHON_MODELS = PYTHON_FORECAST_DIR / "models"
+# Python workers of the Python-served rows: bench/.venv's interpreter, so the workers and the FastAPI app run
+# the same scikit-learn, numpy and pydantic on the same model files.
+WORKERS = 2
 RESULTS = BENCH / "results"
 LOGS = RESULTS / "compare-logs.tmp"  # server output of the last run, git-ignored
 
@@ -60,31 +69,45 @@ class Service:
     """One server under test: how to start it and where to ask it."""
 
     key: str  # short id used in the raw results
-    workload: str  # "echo" or "forecast"
+    workload: str  # "echo", "forecast", or "overhead" (the Python echo through a worker)
     stack: str  # what it is built with, as the report names it
     argv: list[str]
     port: int
     ready_path: str
     env: dict = field(default_factory=dict)
     cwd: Path = ROOT
+    groups: tuple = ()  # the `--only` choices that measure it
+
+
+def python_serve(service_file: Path, workers: int) -> list[str]:
+    """`easymlserve serve --python` for a service file of this checkout, with bench/.venv's Python."""
+    return [str(RELEASE / "easymlserve"), "serve", "--python", str(service_file), "--workers", str(workers),
+            "--python-bin", str(VENV_BIN / "python")]
 
 
 def services() -> list[Service]:
-    """The five servers, each on its own port; only one runs at a time."""
+    """The servers, each on its own port; only one runs at a time (the echo servers: one loaded at a time)."""
     rust_env = {"EASYMLSERVE_LOG": "warn"}
     uvicorn = [str(VENV_BIN / "uvicorn"), "--app-dir", str(BENCH / "python"), "--host", "127.0.0.1",
                "--log-level", "warning"]
+    python_env = {**rust_env, "PYTHON_FORECASTING_MODELS": str(PYTHON_MODELS)}
     return [
         Service("echo-easymlserve", "echo", "easymlserve", [str(RELEASE / "echo")], 18081, "/health/ready",
-                {**rust_env, "EASYMLSERVE_PORT": "18081"}),
+                {**rust_env, "EASYMLSERVE_PORT": "18081"}, groups=("echo", "python")),
         Service("echo-axum", "echo", "bare axum", [str(RELEASE / "bare-echo")], 18083, "/health/ready",
-                {"BARE_ECHO_PORT": "18083"}),
+                {"BARE_ECHO_PORT": "18083"}, groups=("echo",)),
         Service("echo-fastapi", "echo", "FastAPI + Uvicorn", uvicorn + ["--port", "18084", "echo_app:app"], 18084,
-                "/health"),
+                "/health", groups=("echo",)),
+        Service("echo-python-workers", "overhead", "easymlserve, Python worker",
+                python_serve(BENCH / "python" / "echo_service.py", 1) + ["--port", "18086"], 18086, "/health/ready",
+                rust_env, groups=("python",)),
         Service("forecast-easymlserve", "forecast", "easymlserve", [str(RELEASE / "load-forecasting"), "serve"], 18082,
-                "/health/ready", {**rust_env, "EASYMLSERVE_PORT": "18082"}),
+                "/health/ready", {**rust_env, "EASYMLSERVE_PORT": "18082"}, groups=("forecast", "python")),
         Service("forecast-fastapi", "forecast", "FastAPI + Uvicorn", uvicorn + ["--port", "18085", "forecast_app:app"],
-                18085, "/health"),
+                18085, "/health", {"PYTHON_FORECASTING_MODELS": str(PYTHON_MODELS)}, groups=("forecast", "python")),
+        Service("forecast-python-workers", "forecast", f"easymlserve, {WORKERS} Python workers",
+                python_serve(PYTHON_FORECAST_DIR / "service.py", WORKERS) + ["--port", "18087"], 18087,
+                "/health/ready", python_env, groups=("python",)),
     ]
 
 
@@ -127,12 +150,16 @@ class Server:
         raise RuntimeError(f"{self.service.key} not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
     def peak_rss_kb(self) -> int:
-        """VmHWM of the server process: the most resident memory it has had."""
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-        raise RuntimeError("no VmHWM in /proc status")
+        """VmHWM of the server process, the most resident memory it has had, plus that of its worker
+        processes if it has any (easymlserve serving Python)."""
+        total = 0
+        for pid in process_tree(self.proc.pid):
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    total += next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+            except (OSError, StopIteration):
+                continue  # gone, or a zombie
+        return total
 
     def stop(self) -> None:
         stop_process(self.proc)
@@ -207,7 +234,7 @@ def ask(service: Service, body: bytes) -> dict:
 
 def check_answer(service: Service, answer: dict, hours: int) -> None:
     """The answer of one service has the expected shape (and, for echo, the expected text)."""
-    if service.workload == "echo":
+    if service.workload in ("echo", "overhead"):
         if answer != ECHO_ANSWER:
             raise RuntimeError(f"{service.key}: echo answered {answer}, expected {ECHO_ANSWER}")
         return
@@ -286,11 +313,36 @@ def drain(service: Service, body: bytes) -> None:
         http_call(service.port, "POST", "/process", body, timeout=300)
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and the processes it started, and theirs (a server's Python workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(current := todo.pop())
+        todo.extend(children.get(current, []))
+    return tree
+
+
 def process_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far, all its threads together."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) a server has used so far, all its threads together, with its live
+    worker processes (whose CPU the kernel does not add to the parent's until they are waited for)."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            with open(f"/proc/{member}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def per_model_ms(service: Service, pid: int, sample: Path, repeats: int) -> dict:
@@ -323,18 +375,20 @@ def per_model_ms(service: Service, pid: int, sample: Path, repeats: int) -> dict
 
 def prepare_models(skip_python: bool) -> None:
     """Trains what is missing, before anything is timed: the Rust example's models (its `train` command)
-    and the scikit-learn models (bench/python/train_models.py, again if scikit-learn changed)."""
+    and the Python example's scikit-learn models (its train.py, again if scikit-learn changed)."""
     if not all((FORECAST_DIR / "models" / f).is_file() for f in ("lr.bin", "svr.bin", "rf.bin")):
         print("Training the easymlserve forecasting models (once; a minute or two)...", flush=True)
         subprocess.run([str(RELEASE / "load-forecasting"), "train"], check=True)
     if skip_python:
         return
-    meta = BENCH / "python" / "models" / "meta.json"
+    meta = PYTHON_MODELS / "meta.json"
     installed = subprocess.run([str(VENV_BIN / "python"), "-c", "import sklearn; print(sklearn.__version__)"],
                                capture_output=True, text=True, check=True).stdout.strip()
-    if not meta.is_file() or json.loads(meta.read_text()).get("sklearn") != installed:
+    if (not meta.is_file() or json.loads(meta.read_text()).get("sklearn") != installed
+            or json.loads(meta.read_text()).get("small")):
         print("Training the scikit-learn forecasting models (once; a minute or two)...", flush=True)
-        subprocess.run([str(VENV_BIN / "python"), str(BENCH / "python" / "train_models.py")], check=True)
+        subprocess.run([str(VENV_BIN / "python"), str(PYTHON_FORECAST_DIR / "train.py"), "--models",
+                        str(PYTHON_MODELS)], check=True)
 
 
 def versions() -> dict:
@@ -367,9 +421,7 @@ class CpuMeter:
         with open("/proc/stat") as f:
             values = [int(v) for v in f.readline().split()[1:]]
         busy = sum(values[:3]) / tick  # user, nice, system (not interrupts: loopback traffic is counted there)
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        server = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        server = process_cpu_s(self.pid)  # utime + stime, with the worker processes
         t = os.times()
         ours = t.user + t.system + t.children_user + t.children_system  # this script and wrk (waited for)
         return time.monotonic(), busy, server, ours
@@ -438,7 +490,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--quiet-wait", type=int, default=300,
                    help="seconds the whole run may wait for other processes to go idle before a measurement "
                         "(at most 60 s at a time; default 300)")
-    p.add_argument("--only", choices=["echo", "forecast"], help="measure one workload only")
+    p.add_argument("--only", choices=["echo", "forecast", "python"],
+                   help="measure one part only: echo, forecast (Rust and FastAPI), or python (the Python forecasting "
+                        "example on FastAPI and on Python workers beside the Rust example, and the worker overhead)")
+    p.add_argument("--overhead-runs", type=int, default=5,
+                   help="python: runs of `--duration` s at concurrency 1 for the worker overhead (default 5)")
     p.add_argument("--out", type=Path, default=RESULTS / "compare-latest.md",
                    help="report file (raw figures beside it as .json)")
     return p.parse_args()
@@ -544,6 +600,45 @@ def measure_echo_interleaved(svcs: list[Service], args, body: bytes, answers: di
             server.stop()
 
 
+def measure_overhead(svcs: list[Service], args, body: bytes, quiet: QuietWaiter) -> dict:
+    """The worker protocol's own cost: the Python echo through one worker at concurrency 1 (mean time per
+    request, 1 / requests/s, over `--overhead-runs` runs taken in turns with the Rust echo, which gives the
+    HTTP part alone) minus the same echo called in-process (bench/python/echo_inprocess.py)."""
+    servers, runs = {}, {svc.key: [] for svc in svcs}
+    try:
+        for svc in svcs:
+            servers[svc.key] = server = Server(svc, f"{svc.key}-overhead")
+            server.wait_ready()
+            check_answer(svc, ask(svc, body), 0)
+        scripts = {svc.key: wrk_script(LOGS, f"{svc.key}-overhead", body) for svc in svcs}
+        quiet.wait()
+        for svc in svcs:
+            run_wrk(servers[svc.key], scripts[svc.key], 1, args.warmup, args.wrk_timeout)  # warm-up, not recorded
+        for _ in range(args.overhead_runs):
+            for svc in svcs:
+                runs[svc.key].append(run_wrk(servers[svc.key], scripts[svc.key], 1, args.duration, args.wrk_timeout))
+    finally:
+        for server in servers.values():
+            server.stop()
+    inprocess = subprocess.run([str(VENV_BIN / "python"), str(BENCH / "python" / "echo_inprocess.py")],
+                               capture_output=True, text=True, check=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT / "python")})
+    local = json.loads(inprocess.stdout.strip().splitlines()[-1])
+    worker, rust = (summarise(runs[k]) for k in ("echo-python-workers", "echo-easymlserve"))
+    result = {
+        "worker_request_us": 1e6 / worker["rps"], "worker_p50_us": worker["p50_us"], "worker_p99_us": worker["p99_us"],
+        "worker_server_cpu_us": worker["server_cpu_us"],
+        "rust_request_us": 1e6 / rust["rps"], "rust_p50_us": rust["p50_us"],
+        "process_us": local["process_us"], "sdk_us": local["sdk_us"],
+        "worker": worker, "rust": rust,
+    }
+    result["overhead_us"] = result["worker_request_us"] - result["process_us"]
+    print(f"  overhead: worker {result['worker_request_us']:.0f} us per request at c=1, Rust echo "
+          f"{result['rust_request_us']:.0f} us, in-process process() {result['process_us']:.1f} us, SDK path "
+          f"{result['sdk_us']:.1f} us -> overhead {result['overhead_us']:.0f} us", flush=True)
+    return result
+
+
 def summarise(runs: list[dict]) -> dict:
     """Medians over the runs (of the runs where anything completed, for latency), min-max of requests/s,
     and total non-2xx responses and socket errors."""
@@ -564,14 +659,15 @@ def main() -> int:
     signal.signal(signal.SIGHUP, on_signal)
     atexit.register(stop_all)
     LOGS.mkdir(parents=True, exist_ok=True)
-    selected = [s for s in services() if args.only in (None, s.workload)]
+    selected = [s for s in services() if args.only is None or args.only in s.groups]
     started = time.monotonic()
 
     prepare_models(skip_python=args.only == "echo")
     sample = FORECAST_DIR / "samples" / args.sample
     with open(sample) as f:
         hours = sum(1 for _ in f) - 1
-    bodies = {"echo": json.dumps(ECHO_BODY).encode(), "forecast": forecast_body(sample, FORECAST_MODELS)}
+    bodies = {"echo": json.dumps(ECHO_BODY).encode(), "overhead": json.dumps(ECHO_BODY).encode(),
+              "forecast": forecast_body(sample, FORECAST_MODELS)}
     results = {"meta": versions(), "settings": {k: str(v) for k, v in vars(args).items()}, "sample_hours": hours,
                "services": {}}
     results["meta"]["loadavg_before"] = os.getloadavg()
@@ -583,10 +679,17 @@ def main() -> int:
         if {"forecast-easymlserve", "forecast-fastapi"} <= answers.keys():
             results["forecast_differences_mw"] = compare_forecasts(answers["forecast-easymlserve"],
                                                                    answers["forecast-fastapi"])
+        if {"forecast-fastapi", "forecast-python-workers"} <= answers.keys():
+            # The same code on the same model files: the same forecasts, whichever server runs them.
+            if not same_answer(answers["forecast-fastapi"], answers["forecast-python-workers"]):
+                raise RuntimeError("the Python forecasting example answers differently on FastAPI and on workers")
         print("Load (wrk):", flush=True)
         echo = [svc for svc in selected if svc.workload == "echo"]
-        if echo:
+        if echo and args.only != "python":
             measure_echo_interleaved(echo, args, bodies["echo"], answers, results["services"], quiet)
+        overhead = [svc for svc in selected if svc.key in ("echo-python-workers", "echo-easymlserve")]
+        if len(overhead) == 2:
+            results["overhead"] = measure_overhead(overhead, args, bodies["echo"], quiet)
         for svc in selected:
             if svc.workload == "forecast":
                 measure_forecast(svc, args, bodies["forecast"], answers[svc.key], sample, results["services"][svc.key],

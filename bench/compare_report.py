@@ -1,8 +1,9 @@
 """Why this exists: turns the raw figures of bench/compare.py into the Markdown report (tables, ratios and
 the issue #7 targets with PASS/MISS), kept apart from the code that starts servers and drives wrk."""
 
-ORDER = ["echo-easymlserve", "echo-axum", "echo-fastapi", "forecast-easymlserve", "forecast-fastapi"]
-NAMES = {"echo": "echo", "forecast": "forecasting"}
+ORDER = ["echo-easymlserve", "echo-axum", "echo-fastapi", "echo-python-workers", "forecast-easymlserve",
+         "forecast-fastapi", "forecast-python-workers"]
+NAMES = {"echo": "echo", "forecast": "forecasting", "overhead": "Python echo"}
 
 
 def latency(us: float | None) -> str:
@@ -61,7 +62,8 @@ def startup_table(services: dict, starts: str) -> list[str]:
 
 
 def per_model_table(services: dict, requests: str) -> list[str]:
-    rows = [k for k in ("forecast-easymlserve", "forecast-fastapi") if "per_model" in services.get(k, {})]
+    rows = [k for k in ("forecast-easymlserve", "forecast-fastapi", "forecast-python-workers")
+            if "per_model" in services.get(k, {})]
     if not rows:
         return []
     sets = list(services[rows[0]]["per_model"])
@@ -76,8 +78,8 @@ def per_model_table(services: dict, requests: str) -> list[str]:
         t = services[key]["per_model"]
         lines.append(f"| {services[key]['stack']}: latency / CPU | "
                      + " | ".join(f"{t[s]['wall_ms']:.1f} / {t[s]['cpu_ms']:.0f} ms" for s in sets) + " |")
-    if len(rows) == 2:
-        a, b = (services[k]["per_model"] for k in rows)
+    if rows[:2] == ["forecast-easymlserve", "forecast-fastapi"]:
+        a, b = (services[k]["per_model"] for k in rows[:2])
         lines.append("| FastAPI / easymlserve: latency / CPU | " + " | ".join(
             f"{b[s]['wall_ms'] / a[s]['wall_ms']:.1f}x / "
             + (f"{b[s]['cpu_ms'] / a[s]['cpu_ms']:.1f}x" if a[s]["cpu_ms"] else "-")
@@ -94,6 +96,12 @@ def ratios_table(services: dict) -> list[str]:
         ("forecasting requests/s: easymlserve / FastAPI", "forecast-easymlserve", "forecast-fastapi", "rps", False,
          "x"),
         ("forecasting p99: FastAPI / easymlserve", "forecast-fastapi", "forecast-easymlserve", "p99_us", False, "x"),
+        ("Python forecasting requests/s: Python workers / FastAPI", "forecast-python-workers", "forecast-fastapi",
+         "rps", False, "x"),
+        ("Python forecasting p99: FastAPI / Python workers", "forecast-fastapi", "forecast-python-workers", "p99_us",
+         False, "x"),
+        ("forecasting requests/s: Rust example / Python on workers", "forecast-easymlserve",
+         "forecast-python-workers", "rps", False, "x"),
     ]
     lines = ["| ratio | " + " | ".join(f"c={c}" for c in levels) + " |", "|---|" + "---:|" * len(levels)]
     for label, top, bottom, metric, percent, unit in rows:
@@ -143,6 +151,49 @@ def targets_table(services: dict) -> tuple[list[str], list[str]]:
     return lines, missed
 
 
+def python_targets_table(services: dict, overhead: dict | None) -> tuple[list[str], list[str]]:
+    """The issue #13 targets of the Python worker backend; returns the table and the missed ones."""
+    def get(key, c):
+        m = load_at(services, key, c)
+        return m and m["rps"]
+
+    checks = [
+        ("Python forecasting on 2 workers >= 2x FastAPI + Uvicorn (requests/s, c=16)",
+         ratio(get("forecast-python-workers", 16), get("forecast-fastapi", 16)), lambda r: r >= 2,
+         lambda r: f"{r:.2f}x"),
+        ("worker overhead < 100 us per request at c=1 (Python echo through a worker minus in-process)",
+         overhead and overhead["overhead_us"], lambda v: v < 100, lambda v: f"{v:.0f} us"),
+    ]
+    lines = ["| target | measured | result |", "|---|---:|---|"]
+    missed = []
+    for name, value, passes, show in checks:
+        if value is None:
+            lines.append(f"| {name} | not measured | - |")
+            continue
+        ok = passes(value)
+        lines.append(f"| {name} | {show(value)} | {'PASS' if ok else 'MISS'} |")
+        if not ok:
+            missed.append(name)
+    return lines, missed
+
+
+def overhead_lines(o: dict) -> list[str]:
+    """Where the time of one Python echo request goes, at concurrency 1."""
+    return [
+        "| per request at c=1 | time |",
+        "|---|---:|",
+        f"| Python echo through a worker (HTTP, Rust server, socket, SDK, process) | {o['worker_request_us']:.0f} us |",
+        f"| Rust echo, same server, no worker (HTTP and the Rust server alone) | {o['rust_request_us']:.0f} us |",
+        f"| in-process: the SDK's path (JSON frame in, validate, process, encode, JSON out) | {o['sdk_us']:.1f} us |",
+        f"| in-process: `process()` alone | {o['process_us']:.1f} us |",
+        f"| overhead: through a worker minus `process()` in-process | {o['overhead_us']:.0f} us |",
+        f"| of which beyond the Rust echo's HTTP path | {o['worker_request_us'] - o['rust_request_us'] - o['process_us']:.0f} us |",
+        "",
+        f"Server CPU per Python echo request (Rust server and worker together): "
+        f"{latency(o['worker_server_cpu_us'])}; p50 {latency(o['worker_p50_us'])}, p99 {latency(o['worker_p99_us'])}.",
+    ]
+
+
 def method(results: dict) -> str:
     """How the load was made, for the workloads that were measured."""
     settings, workloads = results["settings"], {s["workload"] for s in results["services"].values()}
@@ -163,6 +214,11 @@ def method(results: dict) -> str:
                  "response is counted and timed (a server that shares its CPU among many requests answers none for "
                  "the first seconds of a run; the window measures its steady state). The server is drained after "
                  "every run.")
+    if "overhead" in workloads:
+        text += (f" Worker overhead: the Python echo (bench/python/echo_service.py) through one worker and the Rust "
+                 f"echo side by side at concurrency 1, {settings['overhead_runs']} runs of {settings['duration']} s "
+                 "in turns after a warm-up; the in-process times from bench/python/echo_inprocess.py (median of 5 "
+                 "rounds of 20,000 calls).")
     return text
 
 
@@ -211,8 +267,17 @@ def render(results: dict) -> str:
                     f"timestamps, LR differs by at most {diffs['LR']['max_mw']:.1f} MW, "
                     f"SVR by {diffs['SVR']['mean_mw']:.0f} MW "
                     f"and RF by {diffs['RF']['mean_mw']:.0f} MW on average (different solvers and random draws)")
-    out += [checked + ".", "", "## Targets (issue #7)", ""]
+    out += [checked + ".", ""]
+    if "overhead" in results:
+        out += ["## Worker overhead (Python echo)", "", *overhead_lines(results["overhead"]), ""]
+    if any(k in services for k in ("forecast-python-workers", "echo-python-workers")):
+        targets, python_missed = python_targets_table(services, results.get("overhead"))
+        out += ["## Targets (issue #13, Python workers)", "", *targets, ""]
+    else:
+        python_missed = []
+    out += ["## Targets (issue #7)", ""]
     targets, missed = targets_table(services)
+    missed += python_missed
     out += targets + [""]
     if missed:
         out += [f"Missed: {'; '.join(missed)}. See BENCHMARKS.md for where the time goes.", ""]
