@@ -263,8 +263,9 @@ def models_present(directory: str) -> bool:
 
 
 def ensure_models(directory: str) -> None:
-    """Trains the models into `directory` if it has none. Several worker processes start at once: the
-    first one takes a lock and trains, the others wait for it and then find the models there."""
+    """Trains the models into `directory` if it has none (quick ones for tests when
+    `$PYTHON_FORECASTING_TRAIN` is `small`). Several worker processes start at once: the first one takes a
+    lock and trains, the others wait for it and then find the models there."""
     if models_present(directory):
         return
     os.makedirs(directory, exist_ok=True)
@@ -273,8 +274,10 @@ def ensure_models(directory: str) -> None:
         if not models_present(directory):
             import train  # beside this file
 
-            print(f"no models in {directory}: training them (once; a minute or two on two cores)", flush=True)
-            train.train(DEFAULT_DATA, directory)
+            small = os.environ.get("PYTHON_FORECASTING_TRAIN") == "small"
+            print(f"no models in {directory}: training them (once; {'seconds' if small else 'a minute or two'})",
+                  flush=True)
+            train.train(DEFAULT_DATA, directory, small=small)
 
 
 def round_mw(values: np.ndarray) -> np.ndarray:
