@@ -18,14 +18,30 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import List, Literal, Optional
+from typing import Annotated, List, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from easymlserve import InvalidInput, Service
 from forecasting import HERE, MAX_HOURS, WINDOW, Refused, check, ensure_models, forecast, load_models, models_dir
 
-ModelName = Literal["LR", "SVR", "RF"]
+# The JSON Schemas the server validates requests against are written as the Rust example's are (one
+# `const` per model, `"type": ["number", "null"]`), so a request that breaks them is refused with the same
+# message by both services.
+ModelName = Annotated[
+    Literal["LR", "SVR", "RF"],
+    WithJsonSchema(
+        {
+            "description": "The models a request can ask for.",
+            "oneOf": [
+                {"const": "LR", "description": "Linear regression (least squares).", "type": "string"},
+                {"const": "SVR", "description": "Support vector regression, RBF kernel.", "type": "string"},
+                {"const": "RF", "description": "Random forest of regression trees.", "type": "string"},
+            ],
+        }
+    ),
+]
+Load = Annotated[Optional[float], WithJsonSchema({"format": "double", "type": ["number", "null"]})]
 
 
 class ForecastRequest(BaseModel):
@@ -45,7 +61,7 @@ class ForecastRequest(BaseModel):
         description="Timestamps of consecutive hours, oldest first, for example `2019-01-01T00:00:00Z` or "
         "`2019-01-01 00:00:00` (read as UTC). At least 24.",
     )
-    energy: List[Optional[float]] = Field(
+    energy: List[Load] = Field(
         max_length=MAX_HOURS, description="The load of each hour in MW, as many values as timestamps."
     )
 
