@@ -1,0 +1,251 @@
+"""The worker process: `python -m easymlserve.worker`, started by the Rust server, one per model copy.
+
+It connects to the server's Unix socket, says hello, loads the service named by `EASYMLSERVE_SERVICE`,
+reports ready (or why setup failed), then answers requests one at a time. The model runs on a thread of
+its own so that the main thread keeps reading the socket: that is how a `cancel` reaches a running model
+and how the worker notices at once that the server is gone. The protocol is docs/worker-protocol.md;
+stdout and stderr stay the model's own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from typing import Any, Dict, NoReturn, Optional, Tuple
+
+from . import protocol
+from .context import Context
+from .errors import failure_from_exception
+from .framing import FrameError, FrameReader, FrameTooLarge, FrameWriter, encode_frame
+from .loader import load_service
+from .runner import Runner, batch_message, outcome_message
+from .spec import describe
+
+SOCKET_ENV = "EASYMLSERVE_WORKER_SOCKET"
+WORKER_ID_ENV = "EASYMLSERVE_WORKER_ID"
+SERVICE_ENV = "EASYMLSERVE_SERVICE"
+
+EXIT_OK = 0
+EXIT_SETUP_FAILED = 1
+EXIT_USAGE = 2
+EXIT_PROTOCOL_ERROR = 3
+
+_PR_SET_PDEATHSIG = 1
+
+Job = Tuple[str, Any, Dict[str, Any], Context]
+"""A request waiting for the model thread: (message type, id, message, context)."""
+
+
+def _log(text: str) -> None:
+    worker = os.environ.get(WORKER_ID_ENV, "?")
+    print(f"easymlserve worker {worker}: {text}", file=sys.stderr, flush=True)
+
+
+def set_parent_death_signal() -> None:
+    """Asks Linux to SIGKILL this process when its parent dies; elsewhere there is no such call, and the
+    end of the socket stops the worker instead."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Leaves at once, without waiting for the model thread (which may be deep in native code)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _last_line(err: BaseException) -> str:
+    lines = traceback.format_exception_only(type(err), err)
+    return lines[-1].strip() if lines else type(err).__name__
+
+
+class Worker:
+    """The request loop of a worker whose service is loaded."""
+
+    def __init__(self, reader: FrameReader, writer: FrameWriter, runner: Runner) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._runner = runner
+        self._jobs: "queue.Queue[Optional[Job]]" = queue.Queue()
+        self._active: Dict[Any, Context] = {}
+        self._active_lock = threading.Lock()
+        self._model_thread = threading.Thread(target=self._model_loop, name="easymlserve-model", daemon=True)
+
+    def serve(self) -> int:
+        """Reads the server's messages until `shutdown` (returns 0 after `bye`); exits the process at EOF
+        or at a protocol error."""
+        self._model_thread.start()
+        while True:
+            try:
+                message = self._reader.read()
+                if message is None:
+                    _exit_now(EXIT_OK)
+                message = protocol.checked(message)
+            except (FrameError, OSError) as err:
+                _log(f"protocol error, exiting: {err}")
+                _exit_now(EXIT_PROTOCOL_ERROR)
+            kind = message["type"]
+            if kind in ("predict", "predict_batch"):
+                self._submit(kind, message)
+            elif kind == "cancel":
+                with self._active_lock:
+                    ctx = self._active.get(message["id"])
+                if ctx is not None:
+                    ctx.cancel()
+            elif kind == "ping":
+                self._send(protocol.pong())
+            elif kind == "shutdown":
+                self._jobs.put(None)
+                self._model_thread.join()
+                self._send(protocol.bye())
+                return EXIT_OK
+            else:
+                _log(f"ignoring a {kind!r} message after start-up")
+
+    def _submit(self, kind: str, message: Dict[str, Any]) -> None:
+        request_id = message["id"]
+        deadline_ms = message.get("deadline_ms")
+        deadline = None if deadline_ms is None else time.monotonic() + float(deadline_ms) / 1000.0
+        ctx = Context(str(request_id), deadline, self._progress_sink(request_id))
+        with self._active_lock:
+            self._active[request_id] = ctx
+        self._jobs.put((kind, request_id, message, ctx))
+
+    def _progress_sink(self, request_id: Any) -> Any:
+        def sink(fraction: Optional[float], text: str) -> None:
+            try:
+                self._writer.send(protocol.progress(request_id, fraction, text))
+            except OSError:
+                pass  # the server is gone; the main thread sees the end of the socket and exits
+
+        return sink
+
+    def _model_loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            kind, request_id, message, ctx = job
+            try:
+                if ctx.cancelled:
+                    answer: Dict[str, Any] = {"type": "cancelled", "id": request_id}
+                elif kind == "predict":
+                    answer = outcome_message(request_id, self._runner.run(message["input"], ctx))
+                else:
+                    answer = batch_message(request_id, self._runner.run_batch(message["inputs"], ctx))
+            except BaseException as err:  # a bug of the SDK itself: fail the request, keep the worker
+                answer = {"type": "failed", "id": request_id, **failure_from_exception(err).to_wire()}
+            ctx.close()
+            with self._active_lock:
+                self._active.pop(request_id, None)
+            self._send_answer(request_id, answer)
+
+    def _send_answer(self, request_id: Any, answer: Dict[str, Any]) -> None:
+        try:
+            self._writer.send(answer)
+        except FrameTooLarge as err:
+            self._send(
+                {"type": "failed", "id": request_id, "status": 500, "error_type": "model_error",
+                 "message": f"the answer is too large to send: {err}", "field": None, "traceback": None}
+            )
+        except OSError:
+            _exit_now(EXIT_OK)
+
+    def _send(self, message: Dict[str, Any]) -> None:
+        try:
+            self._writer.send(message)
+        except OSError:
+            _exit_now(EXIT_OK)
+
+
+def _environment() -> Tuple[str, str]:
+    missing = [name for name in (SOCKET_ENV, SERVICE_ENV) if not os.environ.get(name)]
+    if missing:
+        raise KeyError(
+            f"{' and '.join(missing)} not set: the easymlserve server starts this worker "
+            "(run `easymlserve serve --python service.py`)"
+        )
+    return os.environ[SOCKET_ENV], os.environ[SERVICE_ENV]
+
+
+def _wait_for_init(reader: FrameReader, writer: FrameWriter) -> None:
+    while True:
+        message = reader.read()
+        if message is None:
+            _exit_now(EXIT_OK)
+        kind = protocol.checked(message)["type"]
+        if kind == "init":
+            return
+        if kind == "ping":
+            writer.send(protocol.pong())
+        elif kind == "shutdown":
+            writer.send(protocol.bye())
+            _exit_now(EXIT_OK)
+        else:
+            raise FrameError(f"a {kind!r} message before 'init'")
+
+
+def main() -> int:
+    """Runs the worker; returns its exit code."""
+    try:
+        socket_path, reference = _environment()
+    except KeyError as err:
+        print(f"easymlserve.worker: {err.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    set_parent_death_signal()
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(socket_path)
+    except OSError as err:
+        _log(f"cannot connect to {socket_path}: {err}")
+        return EXIT_USAGE
+    reader = FrameReader(sock.makefile("rb"))
+    writer = FrameWriter(sock)
+    try:
+        writer.send(protocol.hello())
+        _wait_for_init(reader, writer)
+    except (FrameError, OSError) as err:
+        _log(f"protocol error before start-up, exiting: {err}")
+        return EXIT_PROTOCOL_ERROR
+    try:
+        service = load_service(reference)
+        spec = describe(service)
+        ready = encode_frame(protocol.ready(spec))
+    except BaseException as err:
+        whole = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+        print(whole, file=sys.stderr, end="", flush=True)
+        try:
+            writer.send(protocol.setup_failed(_last_line(err), whole))
+        except OSError:
+            pass
+        return EXIT_SETUP_FAILED
+    try:
+        writer.send_frame(ready)
+    except OSError as err:
+        _log(f"the server went away during start-up: {err}")
+        return EXIT_PROTOCOL_ERROR
+    return Worker(reader, writer, Runner(service, spec)).serve()
+
+
+if __name__ == "__main__":
+    # os._exit, not sys.exit: a thread the model started must not keep a worker alive that was told to go.
+    _exit_now(main())
