@@ -9,11 +9,9 @@ stdout and stderr stay the model's own.
 
 from __future__ import annotations
 
-import ctypes
 import io
 import os
 import queue
-import signal
 import socket
 import sys
 import threading
@@ -38,8 +36,6 @@ EXIT_SETUP_FAILED = 1
 EXIT_USAGE = 2
 EXIT_PROTOCOL_ERROR = 3
 
-_PR_SET_PDEATHSIG = 1
-
 Job = Tuple[str, Any, Dict[str, Any], Context]
 """A request waiting for the model thread: (message type, id, message, context)."""
 
@@ -49,16 +45,24 @@ def _log(text: str) -> None:
     print(f"easymlserve worker {worker}: {text}", file=sys.stderr, flush=True)
 
 
-def set_parent_death_signal() -> None:
-    """Asks Linux to SIGKILL this process when its parent dies; elsewhere there is no such call, and the
-    end of the socket stops the worker instead."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+def watch_parent() -> None:
+    """Leaves as soon as the server process is gone, even while the model thread is stuck in native code.
+
+    The end of the socket stops the worker too, but only once the main thread reads it. Linux's
+    `PR_SET_PDEATHSIG` is not used: it fires when the *thread* that started the worker exits, and the
+    server starts workers from short-lived threads (a restart after a crash), so healthy workers would die.
+    A process whose parent died is re-parented, so a change of `getppid()` is the signal.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.2)
+            if os.getppid() != parent:
+                _log("the server process is gone; exiting")
+                _exit_now(EXIT_OK)
+
+    threading.Thread(target=watch, name="easymlserve-parent-watch", daemon=True).start()
 
 
 def _exit_now(code: int) -> NoReturn:
@@ -209,7 +213,7 @@ def main() -> int:
     except KeyError as err:
         print(f"easymlserve.worker: {err.args[0]}", file=sys.stderr)
         return EXIT_USAGE
-    set_parent_death_signal()
+    watch_parent()
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
