@@ -105,5 +105,7 @@ class LoadForecasting(Service):
         try:
             valid = check(request.models, request.time, request.energy)
         except Refused as refused:
-            raise InvalidInput(refused.message, field=refused.field) from None
+            # The SDK sends the message as written; a Rust service's message starts with the field, so
+            # this one does too, and the two examples answer with the same bytes.
+            raise InvalidInput(f"`{refused.field}`: {refused.message}", field=refused.field) from None
         return ForecastResponse(forecasts=[Forecast(**f) for f in forecast(self.models, valid)])
