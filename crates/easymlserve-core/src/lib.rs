@@ -8,22 +8,18 @@ mod caller;
 mod copies;
 mod error;
 mod example;
-mod request;
 mod schema;
 mod service;
 mod spec;
 pub mod ui;
-pub mod validate;
 
 pub use caller::{BoxFuture, CallError, ServiceCaller};
 pub use copies::ModelCopies;
 pub use error::{ErrorBody, ServiceError};
 pub use example::example_from_schema;
-pub use request::{RequestError, from_value, parse_request};
 pub use schema::{schema_for, schema_settings};
 pub use service::{Service, ServiceInfo, panic_message};
 pub use spec::ServiceSpec;
-pub use validate::Validator;
 
 /// Re-exported so user crates derive `JsonSchema` without naming the version.
 pub use schemars;

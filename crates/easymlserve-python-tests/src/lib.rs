@@ -30,6 +30,18 @@ pub fn forecasting_python() -> Option<PathBuf> {
     }
 }
 
+/// Whether this `easymlserve` binary has `serve --python`; says why not when it has not (a checkout from
+/// before the Python backend, or one where another part of the CLI is being rebuilt).
+pub fn serves_python() -> bool {
+    let help = Command::new(easymlserve_bin()).args(["serve", "--help"]).output();
+    let yes =
+        matches!(&help, Ok(out) if out.status.success() && String::from_utf8_lossy(&out.stdout).contains("--python"));
+    if !yes {
+        eprintln!("skipped: this easymlserve binary has no `serve --python`");
+    }
+    yes
+}
+
 /// The `easymlserve` binary: `EASYMLSERVE_BIN`, else the one beside this test's own binary in `target/`
 /// (built first if missing).
 pub fn easymlserve_bin() -> PathBuf {
@@ -83,13 +95,22 @@ impl PythonServer {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("easymlserve-python-{}-{port}.log", std::process::id()));
         let out = std::fs::File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
-        let err = out.try_clone().unwrap_or_else(|e| panic!("cannot share {}: {e}", log.display()));
+        let err = out
+            .try_clone()
+            .unwrap_or_else(|e| panic!("cannot share {}: {e}", log.display()));
         let mut command = Command::new(easymlserve_bin());
         command
             .current_dir(repo_root())
             .args(["serve", "--python", service, "--python-bin"])
             .arg(python)
-            .args(["--workers", &workers.to_string(), "--host", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--workers",
+                &workers.to_string(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
             .env_remove("EASYMLSERVE_API_KEY")
             .stdin(Stdio::null())
             .stdout(out)

@@ -16,6 +16,7 @@ mod openapi;
 mod routes;
 mod server;
 mod state;
+mod validate;
 
 pub use auth::ApiKeys;
 pub use config::{ConfigError, ENV_API_KEYS, ENV_API_KEYS_FILE, ServeArgs, ServerConfig};
@@ -28,3 +29,4 @@ pub use openapi::openapi_document;
 pub use routes::{Mount, MountContext, router, router_with};
 pub use server::{Server, ServerError, shutdown_signal};
 pub use state::AppState;
+pub use validate::{Invalid, RequestError, SchemaError, Validator, deserialize, from_value, parse_request};
