@@ -1,22 +1,27 @@
-//! The `easymlserve` command: call a running service from the shell, print its OpenAPI document, or
-//! open a GUI for any running service from its `/api/spec` alone.
+//! The `easymlserve` command: serve a Python model, call a running service from the shell, print its
+//! OpenAPI document, or open a GUI for any running service from its `/api/spec` alone.
 //!
+//! `easymlserve serve --python service.py[:ClassName] --workers 2` (REST API, web GUI at /ui/)
 //! `easymlserve call --url http://127.0.0.1:8000 --data @request.json`
 //! `easymlserve ui --url http://gpu-box:8000` (desktop window; `--web` for a browser GUI instead)
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
+use easymlserve::ServeUi;
+use easymlserve::server::{ServeArgs, Server};
 use easymlserve_client::Client;
+use easymlserve_worker::{PythonBackend, PythonConfig};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "easymlserve",
     version,
-    about = "Talk to easymlserve services from the command line."
+    about = "Serve models, and talk to easymlserve services from the command line."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,6 +30,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve a model over REST, with a web GUI generated from its request schema at /ui/.
+    Serve(Box<ServeCommand>),
     /// Send one request to `POST /process` and print the answer.
     Call {
         /// Base URL of the service.
@@ -57,9 +64,45 @@ enum Command {
     },
 }
 
+/// Python worker processes when neither `--workers` nor `EASYMLSERVE_WORKERS` says: each holds a copy
+/// of the model, so the server's usual default (one per CPU core) could multiply a large model's memory.
+const DEFAULT_PYTHON_WORKERS: usize = 2;
+
+/// `easymlserve serve`: what to serve (one of the model forms) and how.
+#[derive(Debug, clap::Args)]
+#[command(group(ArgGroup::new("model").required(true).args(["python"])))]
+struct ServeCommand {
+    /// A Python service written with the `easymlserve` SDK: `path/to/service.py`, or
+    /// `path/to/service.py:ClassName` when the file defines several. It runs in `--workers` worker
+    /// processes [default for Python: 2], each with its own copy of the model.
+    #[arg(long, value_name = "FILE.py[:CLASS]")]
+    python: Option<String>,
+    /// The Python interpreter of the workers; it needs pydantic (the SDK itself is built in).
+    #[arg(long, env = "EASYMLSERVE_PYTHON", default_value = "python3")]
+    python_bin: PathBuf,
+    /// Seconds a Python worker may take to import the service and run `load_model()`.
+    #[arg(long, env = "EASYMLSERVE_START_TIMEOUT_SECS", default_value_t = 120.0)]
+    start_timeout_secs: f64,
+    /// Seconds a cancelled or timed-out request's worker has to stop before it is killed and restarted.
+    #[arg(long, env = "EASYMLSERVE_CANCEL_GRACE_SECS", default_value_t = 2.0)]
+    cancel_grace_secs: f64,
+    #[command(flatten)]
+    server: ServeArgs,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let work: std::pin::Pin<Box<dyn std::future::Future<Output = Result<String>>>> = match cli.command {
+        // The server runs its own runtime, until Ctrl-C or SIGTERM.
+        Command::Serve(serve) => {
+            return match serve_model(*serve) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         // Both GUIs run their own event loop (the window's, or the web server's runtime).
         Command::Ui { url, web: true, port } => {
             return easymlserve_web::WebUi::generated()
@@ -94,6 +137,59 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Serves the model `serve` names until Ctrl-C or SIGTERM.
+fn serve_model(serve: ServeCommand) -> Result<()> {
+    let ServeCommand {
+        python,
+        python_bin,
+        start_timeout_secs,
+        cancel_grace_secs,
+        mut server,
+    } = serve;
+    let Some(python) = python else {
+        anyhow::bail!("nothing to serve: give `--python service.py[:ClassName]`");
+    };
+    let start_timeout = Duration::try_from_secs_f64(start_timeout_secs)
+        .context("`--start-timeout-secs` must be a positive number of seconds")?;
+    let cancel_grace = Duration::try_from_secs_f64(cancel_grace_secs)
+        .context("`--cancel-grace-secs` must be a positive number of seconds")?;
+    let service = python_service(&python)?;
+    // One engine worker thread per Python process: each thread leases one process per request.
+    let workers = *server.workers.get_or_insert(DEFAULT_PYTHON_WORKERS);
+    let backend = PythonBackend::new(PythonConfig {
+        service,
+        python_bin,
+        workers,
+        start_timeout,
+        cancel_grace,
+    });
+    Server::from_backend(backend).with_generated_ui().run_with(server)?;
+    Ok(())
+}
+
+/// Checks that the service file of `file.py[:ClassName]` exists, and makes its path absolute (the
+/// workers import it from there, whatever their working directory).
+fn python_service(reference: &str) -> Result<String> {
+    let (file, class) = match reference.rsplit_once(':') {
+        Some((file, class)) if is_identifier(class) => (file, Some(class)),
+        _ => (reference, None),
+    };
+    let path = std::fs::canonicalize(file).with_context(|| format!("cannot find the Python service `{file}`"))?;
+    if !path.is_file() {
+        anyhow::bail!("the Python service `{file}` is not a file");
+    }
+    let path = path.to_str().context("the Python service's path is not valid UTF-8")?;
+    Ok(match class {
+        Some(class) => format!("{path}:{class}"),
+        None => path.to_owned(),
+    })
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 async fn call_service(url: String, data: &str, timeout_secs: f64) -> Result<String> {

@@ -109,7 +109,7 @@ impl Supervisor {
     fn replace(self: &Arc<Self>, mut worker: WorkerProcess, why: &str) {
         let worker_id = worker.worker_id();
         let uptime = worker.started().elapsed();
-        let ended = worker.kill();
+        worker.kill();
         drop(worker);
         let mut state = self.lock();
         state.busy -= 1;
@@ -125,7 +125,7 @@ impl Supervisor {
         tracing::warn!(
             worker = worker_id,
             delay_ms = delay.as_millis() as u64,
-            "restarting the worker: {why} (it {ended})"
+            "restarting the worker: {why}"
         );
         let supervisor = Arc::clone(self);
         let spawned = std::thread::Builder::new()

@@ -1,9 +1,9 @@
 //! Where worker processes are born, and the list of their process groups.
 //!
-//! Every child is started by one long-lived thread: a Python worker asks the kernel for SIGKILL when
-//! its parent dies (`PR_SET_PDEATHSIG`), and Linux means the parent *thread*, so a child started by a
-//! short-lived thread (a restart, a parallel start) would be killed as soon as that thread ended. The
-//! thread lives as long as the [`Spawner`]; when it ends, the kernel kills any child still there.
+//! Every child is started by one long-lived thread, so that nothing about a child depends on which
+//! thread happened to start it (a restart, a parallel start): Linux ties `PR_SET_PDEATHSIG` to the
+//! parent *thread*, so a worker that asked for it would be killed as soon as a short-lived starter
+//! ended. (The SDK's worker watches `getppid()` instead; this keeps any other worker safe too.)
 //!
 //! [`Groups`] lists the process group of every child not yet reaped, so that shutdown (and `Drop`) can
 //! kill them all, even the ones still starting. A group leaves the list before its leader is reaped,
@@ -115,7 +115,7 @@ impl Spawner {
         &self.groups
     }
 
-    /// Stops starting children: the thread ends, and the kernel kills any child still alive.
+    /// Stops starting children: the thread ends (after the order it may be carrying out).
     pub fn close(&self) {
         self.orders.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
