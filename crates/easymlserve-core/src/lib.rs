@@ -5,6 +5,7 @@
 //! web and desktop GUIs run: components, values, plots, images and tables.
 
 mod caller;
+mod context;
 mod copies;
 mod error;
 mod example;
@@ -14,12 +15,13 @@ mod spec;
 pub mod ui;
 
 pub use caller::{BoxFuture, CallError, ServiceCaller};
+pub use context::{CancelFlag, Context, Progress, ProgressSink, RequestId};
 pub use copies::ModelCopies;
 pub use error::{ErrorBody, ServiceError};
 pub use example::example_from_schema;
 pub use schema::{schema_for, schema_settings};
 pub use service::{Service, ServiceInfo, panic_message};
-pub use spec::ServiceSpec;
+pub use spec::{Capabilities, ServiceSpec, TensorSignature, TensorSpec};
 
 /// Re-exported so user crates derive `JsonSchema` without naming the version.
 pub use schemars;

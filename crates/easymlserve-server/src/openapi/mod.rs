@@ -105,6 +105,10 @@ fn process_responses(response: Value, errors: &Errors) -> Value {
             "A field is missing, has the wrong type or is out of range (`validation_error`), or the model \
              refused a well-formed input (`invalid_input`); `field` names the field when there is one.",
         ),
+        "4XX": errors.plain(
+            "The model refused the request with a client-error status of its own choosing (a Python model \
+             raising an exception with `status_code` and `detail`); `error_type` is `http_<status>`.",
+        ),
         "500": errors.plain(
             "The model failed (`model_error`) or crashed (`model_panic`) on this request, its worker process \
              died (`worker_crashed`), or the server lost the worker (`internal_error`); the server keeps \
@@ -195,7 +199,7 @@ mod tests {
         let statuses: Vec<&str> = process.keys().map(String::as_str).collect();
         assert_eq!(
             statuses,
-            ["200", "400", "401", "408", "413", "415", "422", "500", "503", "504"]
+            ["200", "400", "401", "408", "413", "415", "422", "4XX", "500", "503", "504"]
         );
         for (status, response) in process.iter().filter(|(status, _)| *status != "200") {
             assert_eq!(
