@@ -12,6 +12,7 @@ mod error;
 mod extract;
 pub mod logging;
 mod metrics;
+mod observe;
 mod openapi;
 mod routes;
 mod server;

@@ -116,7 +116,7 @@ async fn answers_go_back_to_their_own_requests() {
     assert!(sizes.iter().all(|s| *s <= 8), "a batch over max_batch_size: {sizes:?}");
     assert!(sizes.iter().any(|s| *s > 1), "nothing was batched: {sizes:?}");
     let metrics = server.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("easymlserve_batch_size_sum 33\n"), "{metrics}");
+    assert!(metrics.contains("easymlserve_batch_size_sum 33.0\n"), "{metrics}");
     let calls = format!("easymlserve_batch_size_count {}\n", sizes.len());
     assert!(metrics.contains(&calls), "{metrics}");
     assert!(

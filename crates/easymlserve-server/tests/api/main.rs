@@ -9,6 +9,7 @@ mod execution;
 mod faults;
 mod inline;
 mod lifecycle;
+mod metrics;
 mod routes;
 mod safety;
 mod util;

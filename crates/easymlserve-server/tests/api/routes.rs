@@ -108,7 +108,7 @@ async fn metrics_count_requests_and_time_the_model() {
         response.headers()["content-type"]
             .to_str()
             .unwrap()
-            .starts_with("text/plain")
+            .starts_with("application/openmetrics-text")
     );
     let text = response.text().await.unwrap();
     assert!(
@@ -121,7 +121,7 @@ async fn metrics_count_requests_and_time_the_model() {
     );
     assert!(text.contains("easymlserve_model_duration_seconds_count 3"), "{text}");
     assert!(
-        text.contains("easymlserve_request_duration_seconds_bucket{route=\"/process\",le=\"+Inf\"} 4"),
+        text.contains("easymlserve_request_duration_seconds_bucket{le=\"+Inf\",route=\"/process\"} 4"),
         "{text}"
     );
     assert!(text.contains("easymlserve_queue_depth 0"), "{text}");
