@@ -1,15 +1,21 @@
-//! The easymlserve REST server: serves a [`Service`](easymlserve_core::Service) with validation, a
-//! bounded worker pool, timeouts, health probes, metrics, API keys, OpenAPI docs and graceful shutdown.
+//! The easymlserve REST server: serves any model with validation, a bounded worker pool, timeouts,
+//! health probes, metrics, API keys, OpenAPI docs and graceful shutdown.
 //!
-//! Most users reach this through the `easymlserve` crate: `Server::new(service).run()`.
+//! Its middle is one non-generic execution core: a [`Backend`] (a typed Rust
+//! [`Service`](easymlserve_core::Service) through [`TypedBackend`], or any model whose schemas are known
+//! only once it has loaded) driven by the [`Engine`]; the REST routes and mounted GUIs are built on the
+//! spec the backend reports at run time. Most users reach this through the `easymlserve` crate:
+//! `Server::new(service).run()`.
 
 mod auth;
+mod backend;
 mod config;
 mod cors;
 mod deadline;
 mod engine;
 mod error;
 mod extract;
+mod handlers;
 pub mod logging;
 mod metrics;
 mod observe;
@@ -17,17 +23,20 @@ mod openapi;
 mod routes;
 mod server;
 mod state;
+mod typed;
 mod validate;
 
 pub use auth::ApiKeys;
 pub use config::{ConfigError, ENV_API_KEYS, ENV_API_KEYS_FILE, ServeArgs, ServerConfig};
 pub use cors::CorsOrigins;
 pub use deadline::BodyDeadlineExceeded;
-pub use engine::{Batching, Engine, Readiness};
+pub use backend::{Backend, Item, LoadError, ModelError};
+pub use engine::{Batching, Engine, Event, ExecError, Execution, Readiness, Submit, Valid};
 pub use error::ApiError;
-pub use extract::{ValidJson, read_json_body};
+pub use extract::read_json_body;
 pub use openapi::openapi_document;
-pub use routes::{Mount, MountContext, router, router_with};
-pub use server::{Server, ServerError, shutdown_signal};
-pub use state::AppState;
+pub use routes::{Mount, MountContext, SpecSource, router, router_with};
+pub use server::{Dynamic, Server, ServerError, shutdown_signal};
+pub use state::{AppState, UiSpecFn};
+pub use typed::TypedBackend;
 pub use validate::{Invalid, RequestError, SchemaError, Validator, deserialize, from_value, parse_request};

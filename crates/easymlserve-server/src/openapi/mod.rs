@@ -65,7 +65,7 @@ pub fn openapi_document(spec: &ServiceSpec, auth: bool) -> Value {
             "operationId": "metrics",
             "security": security,
             "responses": errors.with_unauthorized(json!({
-                "200": {"description": "Prometheus text exposition.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "200": {"description": "OpenMetrics text exposition (Prometheus reads it).", "content": {"application/openmetrics-text": {"schema": {"type": "string"}}}},
             })),
         }},
     });

@@ -4,6 +4,7 @@
 
 mod auth;
 mod batching;
+mod context;
 mod errors;
 mod execution;
 mod faults;
