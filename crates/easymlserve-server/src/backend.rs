@@ -124,9 +124,8 @@ pub trait Backend: Send + Sync + 'static {
         items
             .into_iter()
             .map(|item| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(item))).unwrap_or_else(|panic| {
-                    Err(ModelError::Panicked(easymlserve_core::panic_message(&*panic)))
-                })
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(item)))
+                    .unwrap_or_else(|panic| Err(ModelError::Panicked(easymlserve_core::panic_message(&*panic))))
             })
             .collect()
     }

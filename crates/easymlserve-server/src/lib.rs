@@ -27,10 +27,10 @@ mod typed;
 mod validate;
 
 pub use auth::ApiKeys;
+pub use backend::{Backend, Item, LoadError, ModelError};
 pub use config::{ConfigError, ENV_API_KEYS, ENV_API_KEYS_FILE, ServeArgs, ServerConfig};
 pub use cors::CorsOrigins;
 pub use deadline::BodyDeadlineExceeded;
-pub use backend::{Backend, Item, LoadError, ModelError};
 pub use engine::{Batching, Engine, Event, ExecError, Execution, Readiness, Submit, Valid};
 pub use error::ApiError;
 pub use extract::read_json_body;

@@ -114,7 +114,10 @@ impl<S> Server<S> {
 
     /// Sets what `/api/spec` publishes as the UI components, built from the loaded spec.
     #[must_use]
-    pub fn ui_spec(mut self, build: impl Fn(&ServiceSpec) -> Option<serde_json::Value> + Send + Sync + 'static) -> Self {
+    pub fn ui_spec(
+        mut self,
+        build: impl Fn(&ServiceSpec) -> Option<serde_json::Value> + Send + Sync + 'static,
+    ) -> Self {
         self.ui_spec = Some(Arc::new(build));
         self
     }
@@ -196,7 +199,10 @@ impl<S> Server<S> {
         F: Future<Output = ()> + Send + 'static,
     {
         self.config.validate()?;
-        let name = self.backend.describe().map_or_else(|| "model".to_owned(), |spec| spec.info.name);
+        let name = self
+            .backend
+            .describe()
+            .map_or_else(|| "model".to_owned(), |spec| spec.info.name);
         let on_listening = self.on_listening.take();
         let (state, app) = self.into_parts();
         let loader = state.clone();

@@ -46,7 +46,9 @@ impl<S: Service> Backend for TypedBackend<S> {
     }
 
     fn load(&mut self) -> Result<ServiceSpec, LoadError> {
-        self.service.load_model().map_err(|err| LoadError::new(err.to_string()))?;
+        self.service
+            .load_model()
+            .map_err(|err| LoadError::new(err.to_string()))?;
         Ok(ServiceSpec::of(&self.service))
     }
 

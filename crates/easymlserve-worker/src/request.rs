@@ -37,8 +37,10 @@ pub(crate) fn predict(worker: &mut WorkerProcess, item: Item, grace: Duration) -
         input: request,
         deadline_ms,
     });
-    if let Err(err) = sent {
-        return crashed(worker, &id, &err);
+    match sent {
+        Ok(()) => {}
+        Err(CodecError::TooLarge(size)) => return (Err(too_large(size)), Health::Healthy),
+        Err(err) => return crashed(worker, &id, &err),
     }
     loop {
         if ctx.is_cancelled() {
@@ -99,9 +101,13 @@ pub(crate) fn predict_batch(
         id: batch_id.clone(),
         inputs,
     });
-    if let Err(err) = sent {
-        let (outcome, health) = crashed(worker, &batch_id, &err);
-        return (all(outcome), health);
+    match sent {
+        Ok(()) => {}
+        Err(CodecError::TooLarge(size)) => return (all(Err(too_large(size))), Health::Healthy),
+        Err(err) => {
+            let (outcome, health) = crashed(worker, &batch_id, &err);
+            return (all(outcome), health);
+        }
     }
     loop {
         if contexts.iter().all(easymlserve_core::Context::is_cancelled) {
@@ -194,6 +200,14 @@ fn cancel(worker: &mut WorkerProcess, id: &str, grace: Duration) -> Health {
     Health::Broken(format!(
         "it did not stop {id} within {}s of `cancel`",
         grace.as_secs_f64()
+    ))
+}
+
+/// A request that cannot go to the worker because its frame would be over 64 MiB (nothing was sent,
+/// so the worker is fine).
+fn too_large(size: usize) -> ModelError {
+    ModelError::Failed(format!(
+        "the request is {size} bytes as JSON, over the worker protocol's 64 MiB frame limit"
     ))
 }
 

@@ -42,10 +42,8 @@ impl<S> ServeUi for Server<S> {
         self.ui_spec(|spec| serde_json::to_value(DynUi::spec(&generated(spec))).ok())
             .mount(|ctx| {
                 let loaded = Arc::clone(&ctx.spec);
-                let build: UiSource = Arc::new(move || {
-                    loaded()
-                        .map(|spec| Arc::new(generated(&spec)) as Arc<dyn DynUi>)
-                });
+                let build: UiSource =
+                    Arc::new(move || loaded().map(|spec| Arc::new(generated(&spec)) as Arc<dyn DynUi>));
                 mount(ctx, |caller, page, limit| UiRunner::lazy(build, caller, page, limit))
             })
     }

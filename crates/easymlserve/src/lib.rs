@@ -125,7 +125,7 @@ mod gui;
 pub use easymlserve_core as core;
 pub use easymlserve_core::ui;
 pub use easymlserve_core::{
-    Capabilities, CancelFlag, Context, ErrorBody, ModelCopies, Progress, RequestId, Service, ServiceError, ServiceInfo,
+    CancelFlag, Capabilities, Context, ErrorBody, ModelCopies, Progress, RequestId, Service, ServiceError, ServiceInfo,
     ServiceSpec, schemars,
 };
 pub use serde;

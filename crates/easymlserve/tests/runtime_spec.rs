@@ -25,7 +25,10 @@ struct RouteBackend {
 impl RouteBackend {
     fn new(load_delay: Duration) -> Self {
         let schema_file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/route.schema.json");
-        Self { schema_file, load_delay }
+        Self {
+            schema_file,
+            load_delay,
+        }
     }
 }
 
@@ -80,7 +83,10 @@ const KARLSRUHE: (f64, f64) = (49.0069, 8.4037);
 const BERLIN: (f64, f64) = (52.52, 13.405);
 
 fn route(points: &[(f64, f64)]) -> Value {
-    let points: Vec<Value> = points.iter().map(|(lat, lon)| json!({"lat": lat, "lon": lon})).collect();
+    let points: Vec<Value> = points
+        .iter()
+        .map(|(lat, lon)| json!({"lat": lat, "lon": lon}))
+        .collect();
     json!({"name": "trip", "points": points})
 }
 
@@ -98,33 +104,80 @@ async fn the_spec_validation_and_documents_come_from_the_loaded_schema() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
-    let spec: Value = http.get(format!("{url}/api/spec")).send().await.unwrap().json().await.unwrap();
+    let spec: Value = http
+        .get(format!("{url}/api/spec"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let file: Value = serde_json::from_str(include_str!("fixtures/route.schema.json")).unwrap();
     assert_eq!(spec["request_schema"], file, "the schema is the file's");
     assert_eq!(spec["name"], "Route length");
-    let inputs: Vec<&str> = spec["ui"]["inputs"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
-    assert_eq!(inputs, ["name", "points", "speed_kmh"], "the generated form is in /api/spec");
+    let inputs: Vec<&str> = spec["ui"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        inputs,
+        ["name", "points", "speed_kmh"],
+        "the generated form is in /api/spec"
+    );
 
-    let openapi: Value = http.get(format!("{url}/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let openapi: Value = http
+        .get(format!("{url}/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let body = &openapi["paths"]["/process"]["post"]["requestBody"]["content"]["application/json"];
     assert_eq!(body["schema"]["$ref"], "#/components/schemas/RouteRequest");
     let components = &openapi["components"]["schemas"];
-    assert_eq!(components["RouteRequest"]["properties"]["points"]["items"]["$ref"], "#/components/schemas/Point");
+    assert_eq!(
+        components["RouteRequest"]["properties"]["points"]["items"]["$ref"],
+        "#/components/schemas/Point"
+    );
     assert_eq!(components["Point"]["properties"]["lat"]["maximum"], 90);
-    assert!(body["example"]["points"].is_array(), "an example built from the schema: {body}");
+    assert!(
+        body["example"]["points"].is_array(),
+        "an example built from the schema: {body}"
+    );
 
     let (status, answer) = post(&url, route(&[KARLSRUHE, BERLIN])).await;
     assert_eq!(status, 200, "{answer}");
     let km = answer["km"].as_f64().unwrap();
-    assert!((km - 526.0).abs() < 10.0, "Karlsruhe to Berlin is about 526 km, got {km}");
+    assert!(
+        (km - 526.0).abs() < 10.0,
+        "Karlsruhe to Berlin is about 526 km, got {km}"
+    );
 
     let (status, error) = post(&url, route(&[KARLSRUHE, (95.0, 13.4)])).await;
-    assert_eq!((status, error["field"].as_str()), (422, Some("points[1].lat")), "{error}");
-    assert!(error["error"].as_str().unwrap().contains("90"), "the limit is named: {error}");
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (422, Some("points[1].lat")),
+        "{error}"
+    );
+    assert!(
+        error["error"].as_str().unwrap().contains("90"),
+        "the limit is named: {error}"
+    );
     let (status, error) = post(&url, route(&[KARLSRUHE])).await;
-    assert_eq!((status, error["field"].as_str()), (422, Some("points")), "minItems: {error}");
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (422, Some("points")),
+        "minItems: {error}"
+    );
     let (status, error) = post(&url, json!({"points": []})).await;
-    assert_eq!((status, error["error_type"].as_str()), (422, Some("validation_error")), "{error}");
+    assert_eq!(
+        (status, error["error_type"].as_str()),
+        (422, Some("validation_error")),
+        "{error}"
+    );
     let mut extra = route(&[KARLSRUHE, BERLIN]);
     extra["colour"] = json!("red");
     let (status, error) = post(&url, extra).await;
@@ -134,8 +187,18 @@ async fn the_spec_validation_and_documents_come_from_the_loaded_schema() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_generated_form_works_over_http_and_in_the_browser() {
     let url = serve(server(Duration::ZERO)).await;
-    let page: Value = reqwest::get(format!("{url}/ui/spec")).await.unwrap().json().await.unwrap();
-    let kinds: Vec<&str> = page["inputs"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    let page: Value = reqwest::get(format!("{url}/ui/spec"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = page["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds.len(), 3, "{page}");
     assert_eq!(page["inputs"][2]["kind"], "range", "speed has bounds: a slider");
     assert_eq!(page["title"], "Route length");
@@ -160,12 +223,22 @@ async fn the_generated_form_works_over_http_and_in_the_browser() {
     let browser = Browser::start(1100, 900).await;
     browser.open_gui(&format!("{url}/ui/")).await;
     assert_eq!(browser.text("#title").await, "Route length");
-    browser.client.find(Locator::Css("#in-name")).await.unwrap().send_keys("trip").await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("#in-name"))
+        .await
+        .unwrap()
+        .send_keys("trip")
+        .await
+        .unwrap();
     let editor = browser.client.find(Locator::Css("#in-points")).await.unwrap();
     editor.clear().await.unwrap();
     editor.send_keys(&points).await.unwrap();
     browser.click("#submit").await;
     let shown = browser.wait_for_text("#outputs", "km").await;
-    assert!(shown.contains("526") || shown.contains("525") || shown.contains("527"), "{shown}");
+    assert!(
+        shown.contains("526") || shown.contains("525") || shown.contains("527"),
+        "{shown}"
+    );
     browser.close().await;
 }

@@ -178,7 +178,9 @@ fn serve(cmd: ServeCmd) -> anyhow::Result<()> {
     Server::new(service)
         .with_ui(CellUi)
         .on_listening(|local| {
-            println!("Cell segmentation: open http://{local}/ui/ and upload data/img2d.tif; docs at http://{local}/docs.");
+            println!(
+                "Cell segmentation: open http://{local}/ui/ and upload data/img2d.tif; docs at http://{local}/docs."
+            );
         })
         .run_with(cmd.server)?;
     Ok(())

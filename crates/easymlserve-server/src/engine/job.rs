@@ -46,9 +46,9 @@ impl Ticket {
                 metrics.abandoned_busy_workers().inc();
             }
             Err(QUEUED) => {
-                let _ =
-                    self.phase
-                        .compare_exchange(QUEUED, ABANDONED_QUEUED, Ordering::AcqRel, Ordering::Acquire);
+                let _ = self
+                    .phase
+                    .compare_exchange(QUEUED, ABANDONED_QUEUED, Ordering::AcqRel, Ordering::Acquire);
             }
             Err(_) => {}
         }

@@ -156,7 +156,10 @@ impl Engine {
                 .map(|validator| (backend, spec, validator))
                 .map_err(|err| LoadError::new(format!("the request schema is not a usable JSON Schema: {err}"))),
             Ok((_, Ok(Err(err)))) => Err(err),
-            Ok((_, Err(panic))) => Err(LoadError::new(format!("load_model panicked: {}", panic_message(&*panic)))),
+            Ok((_, Err(panic))) => Err(LoadError::new(format!(
+                "load_model panicked: {}",
+                panic_message(&*panic)
+            ))),
             Err(join) => Err(LoadError::new(format!("load_model could not run: {join}"))),
         };
         match outcome {
@@ -276,7 +279,13 @@ impl Engine {
                 ctx = ctx.with_progress(sink);
             }
             let outcome = self.run_inline(loaded, Item::new(request.0, ctx));
-            return Ok(Execution::done(id, progress, outcome, Arc::clone(&self.metrics), report));
+            return Ok(Execution::done(
+                id,
+                progress,
+                outcome,
+                Arc::clone(&self.metrics),
+                report,
+            ));
         }
         let cancel = CancelFlag::new();
         let enqueued = Instant::now();

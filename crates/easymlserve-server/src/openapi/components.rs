@@ -132,9 +132,19 @@ fn is_named_object(root: &Map<String, Value>) -> bool {
 fn sanitize(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if cleaned.is_empty() { "Schema".to_owned() } else { cleaned }
+    if cleaned.is_empty() {
+        "Schema".to_owned()
+    } else {
+        cleaned
+    }
 }
 
 /// Rewrites every `$ref` that `renames` maps (whole references, or a reference into a renamed one).
@@ -171,11 +181,20 @@ mod tests {
                         "definitions": {"Point": {"type": "object", "properties": {"x": {"type": "number"}}}}});
         let v2 = json!({"title": "Resp", "type": "object", "properties": {"p": {"$ref": "#/$defs/Point"}},
                         "$defs": {"Point": {"type": "object", "properties": {"y": {"type": "number"}}}}});
-        assert_eq!(components.lift(&v1, "Request"), json!({"$ref": "#/components/schemas/Req"}));
-        assert_eq!(components.lift(&v2, "Response"), json!({"$ref": "#/components/schemas/Resp"}));
+        assert_eq!(
+            components.lift(&v1, "Request"),
+            json!({"$ref": "#/components/schemas/Req"})
+        );
+        assert_eq!(
+            components.lift(&v2, "Response"),
+            json!({"$ref": "#/components/schemas/Resp"})
+        );
         let map = components.into_map();
         assert_eq!(map["Req"]["properties"]["p"]["$ref"], "#/components/schemas/Point");
-        assert_eq!(map["Resp"]["properties"]["p"]["$ref"], "#/components/schemas/Point2", "a different Point");
+        assert_eq!(
+            map["Resp"]["properties"]["p"]["$ref"], "#/components/schemas/Point2",
+            "a different Point"
+        );
         assert!(map["Req"].get("title").is_none());
     }
 
@@ -187,8 +206,14 @@ mod tests {
             json!({"type": "number", "title": "double"})
         );
         let tree = json!({"title": "Tree", "type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#"}}}});
-        assert_eq!(components.lift(&tree, "Request"), json!({"$ref": "#/components/schemas/Tree"}));
+        assert_eq!(
+            components.lift(&tree, "Request"),
+            json!({"$ref": "#/components/schemas/Tree"})
+        );
         let map = components.into_map();
-        assert_eq!(map["Tree"]["properties"]["kids"]["items"]["$ref"], "#/components/schemas/Tree");
+        assert_eq!(
+            map["Tree"]["properties"]["kids"]["items"]["$ref"],
+            "#/components/schemas/Tree"
+        );
     }
 }

@@ -199,7 +199,9 @@ mod tests {
         let statuses: Vec<&str> = process.keys().map(String::as_str).collect();
         assert_eq!(
             statuses,
-            ["200", "400", "401", "408", "413", "415", "422", "4XX", "500", "503", "504"]
+            [
+                "200", "400", "401", "408", "413", "415", "422", "4XX", "500", "503", "504"
+            ]
         );
         for (status, response) in process.iter().filter(|(status, _)| *status != "200") {
             assert_eq!(

@@ -53,7 +53,10 @@ impl Service for Steps {
             }
             std::thread::sleep(Duration::from_millis(request.step_ms));
             self.finished_steps.fetch_add(1, Ordering::SeqCst);
-            ctx.progress(f64::from(step + 1) / f64::from(request.steps), format!("step {}", step + 1));
+            ctx.progress(
+                f64::from(step + 1) / f64::from(request.steps),
+                format!("step {}", step + 1),
+            );
         }
         Ok(StepsResponse { done: request.steps })
     }
@@ -109,7 +112,10 @@ async fn five_progress_reports_then_the_result_in_order() {
     let Event::Result(body) = &events[5] else {
         panic!("the last event is not the result: {events:?}");
     };
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(body).unwrap(), json!({"done": 5}));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(body).unwrap(),
+        json!({"done": 5})
+    );
     assert!(execution.next().await.is_none(), "nothing after the result");
     let spec = state.spec().unwrap();
     assert!(spec.capabilities.progress && spec.capabilities.cancellation);
@@ -139,7 +145,11 @@ async fn the_timeout_sets_the_flag_and_metrics_show_the_abandoned_worker() {
         text.contains("easymlserve_abandoned_busy_workers 0\n")
     })
     .await;
-    assert_eq!(finished.load(Ordering::SeqCst), 30, "the model ignored the flag on purpose");
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        30,
+        "the model ignored the flag on purpose"
+    );
     server.stop().await;
 }
 
@@ -160,7 +170,10 @@ async fn a_model_that_honours_the_flag_stops_at_the_timeout() {
     })
     .await;
     let steps = finished.load(Ordering::SeqCst);
-    assert!(steps < 30, "the model stopped soon after the timeout, not after all 100 steps: {steps}");
+    assert!(
+        steps < 30,
+        "the model stopped soon after the timeout, not after all 100 steps: {steps}"
+    );
     server.stop().await;
 }
 
