@@ -489,3 +489,55 @@ async fn a_service_with_process_batch_gets_batches() {
     }
     assert!(largest > 1, "no request was answered in a batch");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interpreter_that_is_missing_or_dies_at_once_is_a_clear_load_error() {
+    if python_bin().is_none() {
+        return;
+    }
+    let served = Served::start(
+        PathBuf::from("/nonexistent/python3"),
+        "toolbox.py",
+        server_config(),
+        Duration::from_secs(1),
+    )
+    .await;
+    let Readiness::Failed(reason) = served.state.engine().readiness() else {
+        panic!("not failed: {:?}", served.state.engine().readiness());
+    };
+    assert!(reason.contains("cannot start `/nonexistent/python3`"), "{reason}");
+
+    // A program that is not Python at all exits before it connects: its stderr explains why.
+    let served = Served::start(
+        PathBuf::from("/bin/sh"),
+        "toolbox.py",
+        server_config(),
+        Duration::from_secs(1),
+    )
+    .await;
+    let Readiness::Failed(reason) = served.state.engine().readiness() else {
+        panic!("not failed: {:?}", served.state.engine().readiness());
+    };
+    assert!(reason.contains("exited with status"), "{reason}");
+    assert!(
+        reason.contains("easymlserve.worker"),
+        "the last stderr lines are in the reason: {reason}"
+    );
+    assert_eq!(served.get("/health/live").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_speaks_another_protocol_version_is_stopped() {
+    if python_bin().is_none() {
+        return;
+    }
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/services/future_worker.sh");
+    let served = Served::start(fake, "toolbox.py", server_config(), Duration::from_secs(1)).await;
+    let Readiness::Failed(reason) = served.state.engine().readiness() else {
+        panic!("not failed: {:?}", served.state.engine().readiness());
+    };
+    assert!(
+        reason.contains("it speaks protocol version 99, this server speaks 1"),
+        "{reason}"
+    );
+}
