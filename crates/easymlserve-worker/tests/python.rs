@@ -9,11 +9,15 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use easymlserve_server::{AppState, Event, Readiness, Server, ServerConfig, Submit};
+use bytes::Bytes;
+use easymlserve_core::ServiceSpec;
+use easymlserve_server::{
+    AppState, Backend, Event, Item, LoadError, ModelError, Readiness, Server, ServerConfig, Submit,
+};
 use easymlserve_worker::{PythonBackend, PythonConfig};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -48,23 +52,54 @@ fn server_config() -> ServerConfig {
     }
 }
 
-/// A Python service served on 127.0.0.1:0.
+/// The backend, shared with the test so that it can be shut down when the test ends: a test process
+/// may exit before the engine's threads drop the backend, which would leave its temporary directories.
+#[derive(Clone)]
+struct Shared(Arc<RwLock<PythonBackend>>);
+
+impl Backend for Shared {
+    fn load(&mut self) -> Result<ServiceSpec, LoadError> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner).load()
+    }
+
+    fn run(&self, item: Item) -> Result<Bytes, ModelError> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).run(item)
+    }
+
+    fn run_batch(&self, items: Vec<Item>) -> Vec<Result<Bytes, ModelError>> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).run_batch(items)
+    }
+
+    fn shutdown(&self) {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).shutdown();
+    }
+}
+
+/// A Python service served on 127.0.0.1:0; shut down (workers stopped, temporary directories removed)
+/// when dropped.
 struct Served {
     url: String,
     state: AppState,
     http: reqwest::Client,
+    backend: Shared,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.backend.shutdown();
+    }
 }
 
 impl Served {
     async fn start(python: PathBuf, file: &str, config: ServerConfig, cancel_grace: Duration) -> Self {
-        let backend = PythonBackend::new(PythonConfig {
+        let backend = Shared(Arc::new(RwLock::new(PythonBackend::new(PythonConfig {
             service: service(file),
             python_bin: python,
             workers: config.workers,
             start_timeout: Duration::from_secs(60),
             cancel_grace,
-        });
-        let (state, router) = Server::from_backend(backend).config(config).into_parts();
+        }))));
+        let (state, router) = Server::from_backend(backend.clone()).config(config).into_parts();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -82,6 +117,7 @@ impl Served {
             url,
             state,
             http: reqwest::Client::new(),
+            backend,
         }
     }
 
