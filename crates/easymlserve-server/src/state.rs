@@ -76,8 +76,11 @@ impl AppState {
 
     /// Loads the model, starts the workers and renders the documents of its spec; see [`Engine::load`].
     pub async fn load(&self) -> Result<(), ExecError> {
-        let spec = self.engine.load().await?;
-        let _ = self.docs.get_or_init(|| self.render(&spec));
+        self.engine
+            .load_then(|spec| {
+                let _ = self.docs.get_or_init(|| self.render(spec));
+            })
+            .await?;
         Ok(())
     }
 

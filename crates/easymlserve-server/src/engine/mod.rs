@@ -137,6 +137,16 @@ impl Engine {
     /// Loads the backend on a blocking thread, compiles the validator for its spec, then starts the
     /// workers. Runs once; later calls return the first outcome.
     pub async fn load(&self) -> Result<Arc<ServiceSpec>, ExecError> {
+        self.load_then(|_| ()).await
+    }
+
+    /// Like [`Engine::load`], running `prepare` with the spec after the workers start and before
+    /// readiness turns on, so what is built from the spec (the documents) exists once `/health/ready`
+    /// says 200.
+    pub(crate) async fn load_then(
+        &self,
+        prepare: impl FnOnce(&Arc<ServiceSpec>) + Send,
+    ) -> Result<Arc<ServiceSpec>, ExecError> {
         let backend = self.unloaded.lock().unwrap_or_else(PoisonError::into_inner).take();
         let Some(mut backend) = backend else {
             return match (self.spec(), self.readiness()) {
@@ -166,6 +176,7 @@ impl Engine {
             Ok((backend, spec, validator)) => {
                 let spec = Arc::new(spec);
                 self.start(backend, Arc::clone(&spec), validator);
+                prepare(&spec);
                 let mut readiness = write(&self.readiness);
                 if *readiness == Readiness::Loading {
                     *readiness = Readiness::Ready;

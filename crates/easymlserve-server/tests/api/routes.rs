@@ -132,3 +132,16 @@ async fn metrics_count_requests_and_time_the_model() {
     assert!(text.contains("easymlserve_workers 2"), "{text}");
     assert!(text.contains("easymlserve_ready 1"), "{text}");
 }
+
+/// Readiness turns on only once the documents of the loaded spec exist: a client that polls
+/// `/health/ready` and then reads `/api/spec` or `/openapi.json` never gets a 503 in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documents_exist_as_soon_as_the_server_is_ready() {
+    for round in 0..20 {
+        let server = TestServer::start(TestService::default(), config()).await;
+        for path in ["/api/spec", "/openapi.json"] {
+            assert_eq!(server.get(path).await.status(), 200, "{path} in round {round}");
+        }
+        server.stop().await;
+    }
+}
