@@ -73,26 +73,22 @@ impl<S: Service> Backend for TypedBackend<S> {
         let count = requests.len();
         let mut results = self.service.process_batch(requests).into_iter();
         let answered = results.len();
-        let mut outcomes: Vec<_> = outcomes
+        // A miscounting batch fails every request it should have answered (a request's own error stays).
+        let miscounted = || {
+            ModelError::Failed(format!(
+                "process_batch returned {answered} results for {count} requests"
+            ))
+        };
+        outcomes
             .into_iter()
             .map(|slot| {
-                slot.unwrap_or_else(|| match results.next() {
-                    Some(result) => encode(result),
-                    None => Err(ModelError::Failed(format!(
-                        "process_batch returned {answered} results for {count} requests"
-                    ))),
+                slot.unwrap_or_else(|| match results.next().map(encode) {
+                    Some(Ok(_)) if answered != count => Err(miscounted()),
+                    Some(outcome) => outcome,
+                    None => Err(miscounted()),
                 })
             })
-            .collect();
-        if answered != count {
-            let message = format!("process_batch returned {answered} results for {count} requests");
-            for outcome in &mut outcomes {
-                if outcome.is_ok() {
-                    *outcome = Err(ModelError::Failed(message.clone()));
-                }
-            }
-        }
-        outcomes
+            .collect()
     }
 
     fn runs_inline(&self) -> bool {
