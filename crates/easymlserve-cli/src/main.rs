@@ -1,7 +1,8 @@
 //! The `easymlserve` command: serve a Python model, call a running service from the shell, print its
 //! OpenAPI document, or open a GUI for any running service from its `/api/spec` alone.
 //!
-//! `easymlserve serve --python service.py[:ClassName] --workers 2` (REST API, web GUI at /ui/)
+//! `easymlserve serve model.onnx` (an ONNX file, no code: REST API, inference protocol, web GUI at /ui/)
+//! `easymlserve serve --python service.py[:ClassName] --workers 2` (a Python service in worker processes)
 //! `easymlserve call --url http://127.0.0.1:8000 --data @request.json`
 //! `easymlserve ui --url http://gpu-box:8000` (desktop window; `--web` for a browser GUI instead)
 
@@ -15,6 +16,7 @@ use clap::{ArgGroup, Parser, Subcommand};
 use easymlserve::ServeUi;
 use easymlserve::server::{ServeArgs, Server};
 use easymlserve_client::Client;
+use easymlserve_onnx::{OnnxBackend, OnnxConfig, RuntimeChoice};
 use easymlserve_worker::{PythonBackend, PythonConfig};
 
 #[derive(Debug, Parser)]
@@ -70,14 +72,30 @@ const DEFAULT_PYTHON_WORKERS: usize = 2;
 
 /// `easymlserve serve`: what to serve (one of the model forms) and how.
 #[derive(Debug, clap::Args)]
-#[command(group(ArgGroup::new("model").required(true).args(["python"])))]
+#[command(group(ArgGroup::new("what").required(true).args(["model", "python"])))]
 struct ServeCommand {
+    /// An ONNX file to serve with no code: the request and response schemas, the docs and the GUI
+    /// come from its tensors.
+    #[arg(value_name = "MODEL.onnx")]
+    model: Option<PathBuf>,
+    /// The model's name in the API and the inference protocol [default: the file stem].
+    #[arg(long, env = "EASYMLSERVE_MODEL_NAME")]
+    model_name: Option<String>,
+    /// What runs an ONNX model: `tract` (built in), `ort` (ONNX Runtime), or `auto` (tract, and ONNX
+    /// Runtime when tract lacks an operator and the library is found).
+    #[arg(long, env = "EASYMLSERVE_ONNX_RUNTIME", default_value = "auto", value_parser = parse_runtime)]
+    onnx_runtime: RuntimeChoice,
+    /// ONNX Runtime's shared library [default: the one in the `--python-bin` interpreter's
+    /// `onnxruntime` package].
+    #[arg(long, env = "ORT_DYLIB_PATH", value_name = "libonnxruntime.so")]
+    ort_library: Option<PathBuf>,
     /// A Python service written with the `easymlserve` SDK: `path/to/service.py`, or
     /// `path/to/service.py:ClassName` when the file defines several. It runs in `--workers` worker
     /// processes [default for Python: 2], each with its own copy of the model.
     #[arg(long, value_name = "FILE.py[:CLASS]")]
     python: Option<String>,
-    /// The Python interpreter of the workers; it needs pydantic (the SDK itself is built in).
+    /// The Python interpreter of the workers; it needs pydantic (the SDK itself is built in). For an
+    /// ONNX model, the interpreter whose `onnxruntime` package provides ONNX Runtime.
     #[arg(long, env = "EASYMLSERVE_PYTHON", default_value = "python3")]
     python_bin: PathBuf,
     /// Seconds a Python worker may take to import the service and run `load_model()`.
@@ -141,12 +159,16 @@ fn main() -> ExitCode {
 
 /// Serves the model `serve` names until Ctrl-C or SIGTERM.
 fn serve_model(serve: ServeCommand) -> Result<()> {
+    if let Some(model) = serve.model.clone() {
+        return serve_onnx(model, serve);
+    }
     let ServeCommand {
         python,
         python_bin,
         start_timeout_secs,
         cancel_grace_secs,
         mut server,
+        ..
     } = serve;
     let Some(python) = python else {
         anyhow::bail!("nothing to serve: give `--python service.py[:ClassName]`");
@@ -167,6 +189,34 @@ fn serve_model(serve: ServeCommand) -> Result<()> {
     });
     Server::from_backend(backend).with_generated_ui().run_with(server)?;
     Ok(())
+}
+
+/// Serves an ONNX file until Ctrl-C or SIGTERM.
+fn serve_onnx(model: PathBuf, serve: ServeCommand) -> Result<()> {
+    if !model.is_file() {
+        anyhow::bail!("cannot find the ONNX model `{}`", model.display());
+    }
+    if !easymlserve_onnx::is_onnx_file(&model) {
+        anyhow::bail!("`{}` is not an `.onnx` file", model.display());
+    }
+    let mut server = serve.server;
+    let workers = *server
+        .workers
+        .get_or_insert_with(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let backend = OnnxBackend::new(OnnxConfig {
+        name: serve.model_name,
+        runtime: serve.onnx_runtime,
+        ort_library: serve.ort_library,
+        python: serve.python_bin,
+        sessions: workers,
+        ..OnnxConfig::new(model)
+    });
+    Server::from_backend(backend).with_generated_ui().run_with(server)?;
+    Ok(())
+}
+
+fn parse_runtime(text: &str) -> Result<RuntimeChoice, String> {
+    text.parse()
 }
 
 /// Checks that the service file of `file.py[:ClassName]` exists, and makes its path absolute (the

@@ -58,10 +58,10 @@ impl Running {
     async fn wait_ready(&mut self) {
         let started = Instant::now();
         loop {
-            if let Ok(r) = reqwest::get(format!("{}/health/ready", self.url)).await {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Ok(r) = reqwest::get(format!("{}/health/ready", self.url)).await
+                && r.status() == 200
+            {
+                return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("the server exited with {status} before it was ready");

@@ -21,7 +21,7 @@ pub use error::{ErrorBody, ServiceError};
 pub use example::example_from_schema;
 pub use schema::{schema_for, schema_settings};
 pub use service::{Service, ServiceInfo, panic_message};
-pub use spec::{Capabilities, ServiceSpec, TensorSignature, TensorSpec};
+pub use spec::{Capabilities, ImageLayout, ServiceSpec, TensorSignature, TensorSpec};
 
 /// Re-exported so user crates derive `JsonSchema` without naming the version.
 pub use schemars;

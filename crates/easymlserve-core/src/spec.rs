@@ -22,8 +22,8 @@ pub struct Capabilities {
     pub progress: bool,
 }
 
-/// One tensor of a model's signature, for the Open Inference Protocol.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One tensor of a model's signature, for the Open Inference Protocol and for generated GUIs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TensorSpec {
     /// Tensor name.
     pub name: String,
@@ -31,15 +31,54 @@ pub struct TensorSpec {
     pub datatype: String,
     /// Dimensions; -1 for a dimension of any size.
     pub shape: Vec<i64>,
+    /// Class names along the last dimension, for a classifier's scores (shown as ranked labels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+    /// How an image is laid out in this input, when it is image-shaped (an upload widget then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageLayout>,
+}
+
+impl TensorSpec {
+    /// A tensor named `name` of `datatype` and `shape`, with no labels and no image layout.
+    pub fn new(name: impl Into<String>, datatype: impl Into<String>, shape: Vec<i64>) -> Self {
+        Self {
+            name: name.into(),
+            datatype: datatype.into(),
+            shape,
+            labels: None,
+            image: None,
+        }
+    }
+}
+
+/// Where an image-shaped input keeps its channels, and how 8-bit pixels map to its values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageLayout {
+    /// Channels before the rows (`[N, C, H, W]`) or after the columns (`[N, H, W, C]`).
+    pub channels_first: bool,
+    /// 1 (grey) or 3 (RGB).
+    pub channels: u8,
+    /// Rows, when fixed; an image is resized to it.
+    pub height: Option<u32>,
+    /// Columns, when fixed.
+    pub width: Option<u32>,
+    /// Model value = pixel (0 to 255) x `scale` + `offset`.
+    pub scale: f64,
+    /// See `scale`.
+    pub offset: f64,
 }
 
 /// The inputs and outputs of a tensor model.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TensorSignature {
     /// Input tensors, in the model's order.
     pub inputs: Vec<TensorSpec>,
     /// Output tensors, in the model's order.
     pub outputs: Vec<TensorSpec>,
+    /// What runs the model, as the inference protocol's metadata names it (`onnxruntime_onnx`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }
 
 /// Name, version, description, request and response JSON Schemas, and what the model can do.

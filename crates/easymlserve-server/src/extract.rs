@@ -20,7 +20,14 @@ pub async fn read_json_body(request: Request, limit: usize) -> Result<Bytes, Api
         };
         return Err(ApiError::UnsupportedMediaType(got));
     }
-    let declared = headers
+    read_body(request, limit).await
+}
+
+/// Reads a body of at most `limit` bytes whatever its declared type (the inference protocol's clients
+/// send none), refusing a declared length over the limit before reading.
+pub(crate) async fn read_body(request: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = request
+        .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());

@@ -19,6 +19,7 @@ mod handlers;
 pub mod logging;
 mod metrics;
 mod observe;
+pub mod oip;
 mod openapi;
 mod routes;
 mod server;

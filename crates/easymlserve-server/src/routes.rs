@@ -32,7 +32,8 @@ pub fn router_with(state: AppState, mounts: Vec<Mount>) -> Router {
     let protected = guard(
         Router::new()
             .route("/process", post(handlers::process))
-            .route("/metrics", get(handlers::metrics)),
+            .route("/metrics", get(handlers::metrics))
+            .merge(crate::oip::protected_routes()),
         &state,
     );
     // The document exists only once the model is loaded, so the page fetches it from our own route.
@@ -43,6 +44,7 @@ pub fn router_with(state: AppState, mounts: Vec<Mount>) -> Router {
         .route("/openapi.json", get(handlers::openapi))
         .route("/health/live", get(handlers::live))
         .route("/health/ready", get(handlers::ready))
+        .merge(crate::oip::public_routes())
         .merge(docs)
         .with_state(state.clone());
     let read_timeout = state.read_timeout;

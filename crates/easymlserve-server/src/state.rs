@@ -30,6 +30,8 @@ pub(crate) struct Docs {
     pub spec: Arc<ServiceSpec>,
     pub spec_json: Bytes,
     pub openapi: Bytes,
+    /// The model's tensors for the inference protocol.
+    pub signature: crate::oip::Signature,
 }
 
 /// What [`AppState`] holds.
@@ -91,6 +93,7 @@ impl AppState {
         }
         let openapi = openapi_document(&spec, self.keys.is_enabled());
         Docs {
+            signature: crate::oip::Signature::of(&spec),
             spec_json: Bytes::from(serde_json::to_vec(&spec).unwrap_or_default()),
             openapi: Bytes::from(serde_json::to_vec(&openapi).unwrap_or_default()),
             spec: Arc::new(spec),

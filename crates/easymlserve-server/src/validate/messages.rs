@@ -48,10 +48,26 @@ pub(super) fn first_problem(site: &Site<'_>, errors: ErrorIterator<'_>) -> Inval
         path: site.path.to_vec(),
         message: format!("{} does not match the request schema", name(site.path)),
     });
+    let message = match tensor_hint(site.root, &problem.path) {
+        Some(hint) => format!("{}; {hint}", problem.message),
+        None => problem.message,
+    };
     Invalid {
         path: render(&problem.path),
-        message: problem.message,
+        message,
     }
+}
+
+/// For a problem inside a tensor field (one whose schema carries `x-easymlserve-tensor`, as an ONNX
+/// model's do), what the whole tensor must be: `` `X` is FP32 of shape [N, 10] ``.
+fn tensor_hint(root: &Value, path: &[Seg]) -> Option<String> {
+    let Some(Seg::Key(field)) = path.first() else {
+        return None;
+    };
+    let tensor = root.get("properties")?.get(field)?.get("x-easymlserve-tensor")?;
+    let datatype = tensor.get("datatype")?.as_str()?;
+    let shape = tensor.get("shape")?.as_str()?;
+    Some(format!("`{field}` is {datatype} of shape {shape}"))
 }
 
 /// A problem before its path is written out.
