@@ -3,13 +3,15 @@
 //! beat, and a service and GUI that speak the original EasyMLServe image envelope.
 //!
 //! Run `cargo run --release -p cell-segmentation` and open http://127.0.0.1:8000/ui/; `train` and
-//! `evaluate` rebuild and score the model (see the README).
+//! `evaluate` rebuild and score the model, `export-onnx` writes it for `easymlserve serve` (see the
+//! README).
 
 pub mod baseline;
 pub mod data;
 pub mod envelope;
 pub mod evaluate;
 pub mod metrics;
+pub mod onnx;
 pub mod postprocess;
 pub mod service;
 pub mod train;

@@ -1,7 +1,8 @@
 //! The `cell-segmentation` command: with no arguments it serves the committed U-Net over REST with the
 //! web GUI on http://127.0.0.1:8000/ui/. Subcommands: `train` (about ten minutes on two cores),
 //! `evaluate` (U-Net against the baseline on the held-out rows), `tune` (post-processing thresholds on
-//! the training rows), `serve`, `openapi`. Server flags such as
+//! the training rows), `export-onnx` (the U-Net as an ONNX file for `easymlserve serve`), `serve`,
+//! `openapi`. Server flags such as
 //! `--port` and the `EASYMLSERVE_*` variables work as for every easymlserve binary.
 
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ enum Command {
     Evaluate(WeightsArg),
     /// Score post-processing thresholds on the training rows (to choose them without the held-out rows).
     Tune(WeightsArg),
+    /// Write the U-Net as an ONNX file, for `easymlserve serve` with no code.
+    ExportOnnx(ExportCmd),
     /// Print the OpenAPI document and exit.
     Openapi,
 }
@@ -63,6 +66,15 @@ struct ServeCmd {
     max_side: u64,
     #[command(flatten)]
     server: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+struct ExportCmd {
+    #[command(flatten)]
+    weights: WeightsArg,
+    /// The ONNX file to write.
+    #[arg(long, default_value_os_t = cell_segmentation::onnx::default_output())]
+    output: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -94,6 +106,7 @@ fn main() -> ExitCode {
         Some(Command::Train(cmd)) => run_training(&cmd),
         Some(Command::Evaluate(cmd)) => run_evaluation(&cmd),
         Some(Command::Tune(cmd)) => run_tuning(&cmd),
+        Some(Command::ExportOnnx(cmd)) => run_export(&cmd),
         Some(Command::Openapi) => openapi(),
     };
     match result {
@@ -160,6 +173,21 @@ fn run_tuning(cmd: &WeightsArg) -> anyhow::Result<()> {
             s.mean_matched_iou
         );
     }
+    Ok(())
+}
+
+fn run_export(cmd: &ExportCmd) -> anyhow::Result<()> {
+    let report = cell_segmentation::onnx::export(&cmd.weights.weights, &cmd.output)?;
+    println!(
+        "Wrote {} ({} bytes, {} nodes, {} weights, opset {}) in {:.2} s; serve it with `easymlserve serve {}`",
+        report.output.display(),
+        report.bytes,
+        report.nodes,
+        report.parameters,
+        cell_segmentation::onnx::OPSET,
+        report.seconds,
+        report.output.display()
+    );
     Ok(())
 }
 

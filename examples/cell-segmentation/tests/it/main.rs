@@ -6,6 +6,7 @@ mod browser;
 #[cfg(feature = "desktop")]
 mod desktop;
 mod fuzz;
+mod onnx;
 mod service;
 mod ui;
 mod util;
