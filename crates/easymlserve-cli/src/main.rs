@@ -203,7 +203,7 @@ fn serve_onnx(model: PathBuf, serve: ServeCommand) -> Result<()> {
     let workers = *server
         .workers
         .get_or_insert_with(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let backend = OnnxBackend::new(OnnxConfig {
+    let mut backend = OnnxBackend::new(OnnxConfig {
         name: serve.model_name,
         runtime: serve.onnx_runtime,
         ort_library: serve.ort_library,
@@ -211,6 +211,9 @@ fn serve_onnx(model: PathBuf, serve: ServeCommand) -> Result<()> {
         sessions: workers,
         ..OnnxConfig::new(model)
     });
+    // Loading an ONNX file takes milliseconds and fails the same way every time: a model neither
+    // runtime can run is refused here, with the reason, instead of a server that is never ready.
+    easymlserve::server::Backend::load(&mut backend).map_err(|e| anyhow::anyhow!("{e}"))?;
     Server::from_backend(backend).with_generated_ui().run_with(server)?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use easymlserve_client::Client;
-use easymlserve_core::ui::{DynUi, SchemaUi, Ui};
+use easymlserve_core::ui::{DynUi, Ui, generated_ui};
 
 use crate::app::DesktopApp;
 
@@ -85,11 +85,7 @@ impl DesktopUi {
                     .build()
                     .map_err(DesktopError::Runtime)?;
                 let spec = runtime.block_on(client.spec())?;
-                Arc::new(SchemaUi::from_schema(
-                    spec.info.name,
-                    spec.info.description,
-                    &spec.request_schema,
-                ))
+                generated_ui(&spec)
             }
         };
         Ok(DesktopApp::new(ui, url, self.api_key))

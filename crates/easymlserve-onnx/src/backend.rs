@@ -55,6 +55,7 @@ pub struct OnnxBackend {
 }
 
 struct Loaded {
+    spec: ServiceSpec,
     runtime: Box<dyn Runtime>,
     inputs: Vec<TensorFact>,
     outputs: Vec<TensorFact>,
@@ -113,7 +114,12 @@ impl OnnxBackend {
 }
 
 impl Backend for OnnxBackend {
+    /// Loads the model, once: a backend loaded before it is handed to the server (so a command can
+    /// refuse a model at start) gives the same spec again.
     fn load(&mut self) -> Result<ServiceSpec, LoadError> {
+        if let Some(loaded) = &self.loaded {
+            return Ok(loaded.spec.clone());
+        }
         let path = self.config.model.clone();
         let facts = ModelFacts::read(&path).map_err(|e| LoadError::new(e.to_string()))?;
         let runtime = self.open_runtime(&facts).map_err(|e| LoadError::new(e.to_string()))?;
@@ -131,6 +137,7 @@ impl Backend for OnnxBackend {
         );
         let spec = spec::service_spec(&self.model_name(), &facts, platform, spec::example_beside(&path));
         self.loaded = Some(Loaded {
+            spec: spec.clone(),
             runtime,
             batchable: facts.batchable(),
             inputs: facts.inputs,

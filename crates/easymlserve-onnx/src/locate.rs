@@ -19,9 +19,10 @@ pub fn find_library(explicit: Option<&Path>, python: &Path) -> Result<PathBuf, S
         };
     }
     let output = Command::new(python)
+        // Finding the package without importing it: importing onnxruntime loads numpy, about two seconds.
         .args([
             "-c",
-            "import os, onnxruntime; print(os.path.dirname(onnxruntime.__file__))",
+            "import importlib.util as u; print(u.find_spec('onnxruntime').submodule_search_locations[0])",
         ])
         .stdin(Stdio::null())
         .stderr(Stdio::null())

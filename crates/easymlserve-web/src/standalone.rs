@@ -11,7 +11,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use clap::Parser;
 use easymlserve_client::Client;
-use easymlserve_core::ui::{DynUi, SchemaUi, Ui};
+use easymlserve_core::ui::{DynUi, Ui, generated_ui};
 use tokio::net::TcpListener;
 
 use crate::routes::ui_routes;
@@ -122,11 +122,7 @@ impl WebUi {
             Source::Given(ui) => ui,
             Source::FromServiceSchema => {
                 let spec = client.spec().await?;
-                Arc::new(SchemaUi::from_schema(
-                    spec.info.name,
-                    spec.info.description,
-                    &spec.request_schema,
-                ))
+                generated_ui(&spec)
             }
         };
         let page = PageInfo {

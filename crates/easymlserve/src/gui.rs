@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use easymlserve_core::ServiceSpec;
-use easymlserve_core::ui::{DynUi, SchemaUi, Ui};
+use easymlserve_core::ui::{DynUi, Ui, generated_ui};
 use easymlserve_server::{Mount, MountContext, Server};
 use easymlserve_web::{PageInfo, UiRunner, UiSource, ui_routes};
 
@@ -21,15 +20,6 @@ pub trait ServeUi {
     fn with_generated_ui(self) -> Self;
 }
 
-/// The form generated from a loaded spec.
-fn generated(spec: &ServiceSpec) -> SchemaUi {
-    SchemaUi::from_schema(
-        spec.info.name.clone(),
-        spec.info.description.clone(),
-        &spec.request_schema,
-    )
-}
-
 impl<S> ServeUi for Server<S> {
     fn with_ui<U: Ui>(self, ui: U) -> Self {
         let ui: Arc<dyn DynUi> = Arc::new(ui);
@@ -39,11 +29,10 @@ impl<S> ServeUi for Server<S> {
     }
 
     fn with_generated_ui(self) -> Self {
-        self.ui_spec(|spec| serde_json::to_value(DynUi::spec(&generated(spec))).ok())
+        self.ui_spec(|spec| serde_json::to_value(generated_ui(spec).spec()).ok())
             .mount(|ctx| {
                 let loaded = Arc::clone(&ctx.spec);
-                let build: UiSource =
-                    Arc::new(move || loaded().map(|spec| Arc::new(generated(&spec)) as Arc<dyn DynUi>));
+                let build: UiSource = Arc::new(move || loaded().map(|spec| generated_ui(&spec)));
                 mount(ctx, |caller, page, limit| UiRunner::lazy(build, caller, page, limit))
             })
     }

@@ -9,6 +9,7 @@ mod plot;
 mod schema_ui;
 mod session;
 mod table;
+mod tensor_ui;
 mod time;
 mod values;
 
@@ -25,6 +26,7 @@ pub use self::plot::{Plot, Series, SeriesKind, XType};
 pub use self::schema_ui::SchemaUi;
 pub use self::session::{Completed, RunError, UiSession};
 pub use self::table::{Table, TimeSeries};
+pub use self::tensor_ui::TensorUi;
 pub use self::time::parse_timestamp;
 pub use self::values::{
     FileOutput, FileValue, InputValue, InputValues, OutputEntry, OutputValue, OutputValues, RawInput,
@@ -159,5 +161,18 @@ impl<U: Ui> DynUi for U {
         let response: U::Response = serde_json::from_value(response)
             .map_err(|e| UiError::general(format!("the service's answer has an unexpected shape: {e}")))?;
         self.process_response(&request, response)
+    }
+}
+
+/// The GUI generated for a loaded spec with no hand-written `Ui`: from its tensor signature when it has
+/// one (an ONNX model: image uploads, number fields, ranked classes), else from its request schema.
+pub fn generated_ui(spec: &crate::ServiceSpec) -> std::sync::Arc<dyn DynUi> {
+    match TensorUi::from_spec(spec) {
+        Some(ui) => std::sync::Arc::new(ui),
+        None => std::sync::Arc::new(SchemaUi::from_schema(
+            spec.info.name.clone(),
+            spec.info.description.clone(),
+            &spec.request_schema,
+        )),
     }
 }

@@ -11,6 +11,7 @@ mod faults;
 mod inline;
 mod lifecycle;
 mod metrics;
+mod oip;
 mod routes;
 mod safety;
 mod util;
