@@ -49,17 +49,28 @@ async fn an_onnx_file_is_served_over_rest_and_the_inference_protocol_with_no_cod
         .env("EASYMLSERVE_LOG", "info")
         .env_remove("EASYMLSERVE_PORT")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    // The log goes to standard output; errors to standard error: both are read, line by line.
+    let (lines, seen) = std::sync::mpsc::channel::<String>();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+    }
     let started = Instant::now();
     let url = loop {
-        let line = lines
-            .next()
-            .expect("the server's log ended before it listened")
-            .unwrap();
+        let line = seen
+            .recv_timeout(Duration::from_secs(30).saturating_sub(started.elapsed()))
+            .expect("the server did not say where it listens within 30 s");
         if let Some(at) = line.find("listening on http://") {
             break line[at + "listening on ".len()..]
                 .split_whitespace()
@@ -67,18 +78,23 @@ async fn an_onnx_file_is_served_over_rest_and_the_inference_protocol_with_no_cod
                 .unwrap()
                 .to_owned();
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "not listening after 30 s");
     };
-    std::thread::spawn(move || lines.for_each(drop));
     let http = reqwest::Client::new();
-    let ready: Value = http
-        .get(format!("{url}/v2/health/ready"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The listener opens before the (already loaded) model's documents are rendered: poll readiness.
+    let ready = loop {
+        let ready: Value = http
+            .get(format!("{url}/v2/health/ready"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ready["ready"] == true || started.elapsed() > Duration::from_secs(30) {
+            break ready;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(ready, json!({"ready": true}));
     let example: Value = serde_json::from_slice(&std::fs::read(model("digits_cnn.example.json")).unwrap()).unwrap();
     let answer: Value = http

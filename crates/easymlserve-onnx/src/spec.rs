@@ -205,3 +205,80 @@ fn image_layout(tensor: &TensorFact, facts: &ModelFacts) -> Option<ImageLayout> 
         offset: number("easymlserve.image.offset").unwrap_or(0.0),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn fact(name: &str, datatype: DataType, dims: Vec<Dimension>) -> TensorFact {
+        TensorFact {
+            name: name.to_owned(),
+            datatype,
+            dims,
+        }
+    }
+
+    #[test]
+    fn every_element_type_gets_its_json_type_and_range() {
+        assert_eq!(
+            element_schema(DataType::Uint8),
+            json!({"type": "integer", "minimum": 0.0, "maximum": 255.0})
+        );
+        assert_eq!(element_schema(DataType::Int16)["minimum"], json!(-32768.0));
+        assert_eq!(
+            element_schema(DataType::Uint64),
+            json!({"type": "integer", "minimum": 0})
+        );
+        assert_eq!(element_schema(DataType::Fp16), json!({"type": "number"}));
+        assert_eq!(element_schema(DataType::Bool), json!({"type": "boolean"}));
+        assert_eq!(element_schema(DataType::Bytes), json!({"type": "string"}));
+    }
+
+    #[test]
+    fn shapes_become_nested_arrays_with_fixed_sides_and_hints_for_the_gui() {
+        let facts = ModelFacts {
+            inputs: vec![
+                fact(
+                    "pixels",
+                    DataType::Uint8,
+                    vec![
+                        Dimension::Symbolic("N".into()),
+                        Dimension::Fixed(4),
+                        Dimension::Fixed(5),
+                        Dimension::Fixed(3),
+                    ],
+                ),
+                fact("tokens", DataType::Bytes, vec![Dimension::Unknown]),
+            ],
+            outputs: vec![fact(
+                "scores",
+                DataType::Fp32,
+                vec![Dimension::Unknown, Dimension::Fixed(2)],
+            )],
+            operators: Vec::new(),
+            metadata: BTreeMap::from([("labels".to_owned(), "no, yes".to_owned())]),
+        };
+        let spec = service_spec("m", &facts, "tract_onnx", None);
+        let pixels = &spec.request_schema["properties"]["pixels"];
+        assert_eq!(pixels["items"]["minItems"], 4);
+        assert_eq!(pixels["items"]["items"]["items"]["maxItems"], 3);
+        assert_eq!(pixels["x-easymlserve-tensor"]["shape"], "[N, 4, 5, 3]");
+        let tensors = spec.tensors.expect("tensors");
+        let layout = tensors.inputs[0]
+            .image
+            .clone()
+            .expect("NHWC with 3 channels is an image");
+        assert_eq!(
+            (layout.channels_first, layout.channels, layout.height, layout.width),
+            (false, 3, Some(4), Some(5))
+        );
+        assert_eq!(layout.scale, 1.0, "8-bit inputs take pixels as they are");
+        assert!(tensors.inputs[1].image.is_none());
+        assert_eq!(tensors.outputs[0].labels, Some(vec!["no".to_owned(), "yes".to_owned()]));
+        // Zeros with the varying dimensions at 1, when small.
+        assert_eq!(spec.example_request.expect("example")["tokens"], json!([""]));
+        assert!(spec.capabilities.batching);
+    }
+}
