@@ -19,7 +19,7 @@ pub use context::{CancelFlag, Context, Progress, ProgressSink, RequestId};
 pub use copies::ModelCopies;
 pub use error::{ErrorBody, ServiceError};
 pub use example::example_from_schema;
-pub use schema::{schema_for, schema_settings};
+pub use schema::{main_type, resolve, schema_for, schema_settings};
 pub use service::{Service, ServiceInfo, panic_message};
 pub use spec::{Capabilities, ImageLayout, ServiceSpec, TensorSignature, TensorSpec};
 

@@ -47,6 +47,49 @@ fn integer_bounds(schema: &mut Schema) {
     object.entry("maximum").or_insert(max);
 }
 
+/// The schema that describes a value of `schema`: `$ref`s into `root` followed, and an `Option`'s
+/// `anyOf`/`oneOf` of one schema and `null` unwrapped. Generated forms and the inference protocol's
+/// mapping read field schemas through it.
+pub fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
+    let mut current = schema;
+    for _ in 0..16 {
+        if let Some(target) = current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| root.pointer(p))
+        {
+            current = target;
+            continue;
+        }
+        let non_null = current
+            .get("anyOf")
+            .or_else(|| current.get("oneOf"))
+            .and_then(Value::as_array)
+            .and_then(|options| {
+                let rest: Vec<&Value> = options
+                    .iter()
+                    .filter(|o| o.get("type").and_then(Value::as_str) != Some("null"))
+                    .collect();
+                (rest.len() == 1 && rest.len() < options.len()).then(|| rest[0])
+            });
+        match non_null {
+            Some(inner) => current = inner,
+            None => break,
+        }
+    }
+    current
+}
+
+/// The main `type` of a schema: its `type`, or the first non-null one of a list; `""` when none.
+pub fn main_type(schema: &Value) -> &str {
+    match schema.get("type") {
+        Some(Value::String(t)) => t,
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or(""),
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

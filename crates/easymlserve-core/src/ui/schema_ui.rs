@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::{main_type, resolve};
+
 use super::{Input, InputKind, InputValue, InputValues, Output, OutputValue, OutputValues, Ui, UiError};
 
 /// A UI built at run time from a request schema.
@@ -63,46 +65,6 @@ impl SchemaUi {
             ui.encodings.push((name.clone(), encoding));
         }
         ui
-    }
-}
-
-/// Follows `$ref`s and unwraps `Option` (`anyOf` with null) to the schema that describes the value.
-fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
-    let mut current = schema;
-    for _ in 0..16 {
-        if let Some(target) = current
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| root.pointer(p))
-        {
-            current = target;
-            continue;
-        }
-        let non_null = current
-            .get("anyOf")
-            .or_else(|| current.get("oneOf"))
-            .and_then(Value::as_array)
-            .and_then(|options| {
-                let rest: Vec<&Value> = options
-                    .iter()
-                    .filter(|o| o.get("type").and_then(Value::as_str) != Some("null"))
-                    .collect();
-                (rest.len() == 1 && rest.len() < options.len()).then(|| rest[0])
-            });
-        match non_null {
-            Some(inner) => current = inner,
-            None => break,
-        }
-    }
-    current
-}
-
-fn main_type(schema: &Value) -> &str {
-    match schema.get("type") {
-        Some(Value::String(t)) => t,
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or(""),
-        _ => "",
     }
 }
 

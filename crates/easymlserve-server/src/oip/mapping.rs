@@ -5,7 +5,7 @@
 //! tensors of their nesting (`-1` dimensions), arrays of strings to `BYTES [-1]`, and anything else to
 //! a `BYTES [1]` tensor holding the field's JSON text. `docs/inference-protocol.md` documents it.
 
-use easymlserve_core::{ServiceSpec, TensorSpec};
+use easymlserve_core::{ServiceSpec, TensorSpec, main_type as kind, resolve};
 use serde_json::{Map, Value};
 
 use super::{DataType, OipError, Tensor, TensorData};
@@ -230,43 +230,6 @@ fn array_leaf(schema: &Value, root: &Value) -> Option<(DataType, Vec<i64>)> {
         _ => return None,
     };
     Some((leaf, shape))
-}
-
-fn kind(schema: &Value) -> &str {
-    match schema.get("type") {
-        Some(Value::String(t)) => t,
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or(""),
-        _ => "",
-    }
-}
-
-/// Follows `$ref`s into the root and unwraps `anyOf`/`oneOf` of one schema and null (an `Option`).
-fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
-    let mut current = schema;
-    for _ in 0..16 {
-        if let Some(target) = current
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| root.pointer(p))
-        {
-            current = target;
-            continue;
-        }
-        let options = current
-            .get("anyOf")
-            .or_else(|| current.get("oneOf"))
-            .and_then(Value::as_array);
-        let mut non_null = options
-            .into_iter()
-            .flatten()
-            .filter(|o| o.get("type").and_then(Value::as_str) != Some("null"));
-        match (non_null.next(), non_null.next(), options.map_or(0, Vec::len)) {
-            (Some(inner), None, 2) => current = inner,
-            _ => break,
-        }
-    }
-    current
 }
 
 #[cfg(test)]
