@@ -39,9 +39,19 @@ fn a_model_tract_cannot_run_is_refused_at_start_naming_the_operator() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot find the ONNX model `missing.onnx`"));
 }
 
+/// Kills the server when the test ends, passed or failed, so no process outlives it.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test]
 async fn an_onnx_file_is_served_over_rest_and_the_inference_protocol_with_no_code() {
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .arg("serve")
         .arg(model("digits_cnn.onnx"))
         .args(["--port", "0", "--model-name", "digits"])
@@ -53,11 +63,13 @@ async fn an_onnx_file_is_served_over_rest_and_the_inference_protocol_with_no_cod
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut child = KillOnDrop(child);
+    let child_out = (child.0.stdout.take().unwrap(), child.0.stderr.take().unwrap());
     // The log goes to standard output; errors to standard error: both are read, line by line.
     let (lines, seen) = std::sync::mpsc::channel::<String>();
     for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
+        Box::new(child_out.0) as Box<dyn std::io::Read + Send>,
+        Box::new(child_out.1),
     ] {
         let lines = lines.clone();
         std::thread::spawn(move || {
@@ -118,6 +130,5 @@ async fn an_onnx_file_is_served_over_rest_and_the_inference_protocol_with_no_cod
     assert_eq!(meta["inputs"][0]["shape"], json!([-1, 1, 8, 8]));
     let ui = http.get(format!("{url}/ui/")).send().await.unwrap();
     assert_eq!(ui.status(), 200, "the generated GUI is served");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 }
