@@ -211,12 +211,8 @@ impl Backend for OnnxBackend {
                     answers[at] = Some(loaded.answer(outputs));
                 }
             }
-            Err(err) => {
-                tracing::warn!(%err, "a batch failed; answering its requests one by one");
-                for at in positions {
-                    answers[at] = None;
-                }
-            }
+            // The batch's answers stay `None`: each is run on its own below.
+            Err(err) => tracing::warn!(%err, "a batch failed; answering its requests one by one"),
         }
         items
             .into_iter()

@@ -27,18 +27,19 @@ pub(crate) fn public_routes() -> Router<AppState> {
         .route("/v2/health/live", get(live))
         .route("/v2/health/ready", get(ready))
         .route("/v2/models/{model}", get(model_metadata))
-        .route("/v2/models/{model}/versions/{version}", get(model_metadata_version))
+        .route("/v2/models/{model}/versions/{version}", get(model_metadata))
         .route("/v2/models/{model}/ready", get(model_ready))
-        .route("/v2/models/{model}/versions/{version}/ready", get(model_ready_version))
+        .route("/v2/models/{model}/versions/{version}/ready", get(model_ready))
 }
 
 /// Routes that run the model, behind the API key when keys are configured.
 pub(crate) fn protected_routes() -> Router<AppState> {
     Router::new()
         .route("/v2/models/{model}/infer", post(infer))
-        .route("/v2/models/{model}/versions/{version}/infer", post(infer_version))
+        .route("/v2/models/{model}/versions/{version}/infer", post(infer))
 }
 
+/// `{model}` and, on the version routes, `{version}`: one extractor serves both forms of each route.
 #[derive(Debug, Deserialize)]
 struct ModelPath {
     model: String,
@@ -118,25 +119,8 @@ fn served<'a>(state: &'a AppState, path: &ModelPath) -> Result<&'a crate::state:
     Ok(docs)
 }
 
-async fn model_metadata(State(state): State<AppState>, Path(model): Path<String>) -> Result<Response, OipError> {
-    metadata(&state, &ModelPath { model, version: None })
-}
-
-async fn model_metadata_version(
-    State(state): State<AppState>,
-    Path((model, version)): Path<(String, String)>,
-) -> Result<Response, OipError> {
-    metadata(
-        &state,
-        &ModelPath {
-            model,
-            version: Some(version),
-        },
-    )
-}
-
-fn metadata(state: &AppState, path: &ModelPath) -> Result<Response, OipError> {
-    let docs = served(state, path)?;
+async fn model_metadata(State(state): State<AppState>, Path(path): Path<ModelPath>) -> Result<Response, OipError> {
+    let docs = served(&state, &path)?;
     let signature = &docs.signature;
     let tensors = |ports: &[super::mapping::Port]| -> Vec<Value> {
         ports
@@ -174,52 +158,11 @@ fn metadata(state: &AppState, path: &ModelPath) -> Result<Response, OipError> {
     Ok(axum::Json(body).into_response())
 }
 
-async fn model_ready(State(state): State<AppState>, Path(model): Path<String>) -> Response {
-    model_ready_answer(&state, &ModelPath { model, version: None })
-}
-
-async fn model_ready_version(
-    State(state): State<AppState>,
-    Path((model, version)): Path<(String, String)>,
-) -> Response {
-    model_ready_answer(
-        &state,
-        &ModelPath {
-            model,
-            version: Some(version),
-        },
-    )
-}
-
-fn model_ready_answer(state: &AppState, path: &ModelPath) -> Response {
-    match served(state, path) {
+async fn model_ready(State(state): State<AppState>, Path(path): Path<ModelPath>) -> Response {
+    match served(&state, &path) {
         Ok(_) => axum::Json(json!({"name": path.model, "ready": true})).into_response(),
         Err(err) => err.into_response(),
     }
-}
-
-async fn infer(
-    State(state): State<AppState>,
-    Path(model): Path<String>,
-    request: Request,
-) -> Result<Response, OipError> {
-    run_infer(&state, ModelPath { model, version: None }, request).await
-}
-
-async fn infer_version(
-    State(state): State<AppState>,
-    Path((model, version)): Path<(String, String)>,
-    request: Request,
-) -> Result<Response, OipError> {
-    run_infer(
-        &state,
-        ModelPath {
-            model,
-            version: Some(version),
-        },
-        request,
-    )
-    .await
 }
 
 fn header_length(headers: &HeaderMap) -> Result<Option<usize>, OipError> {
@@ -234,8 +177,12 @@ fn header_length(headers: &HeaderMap) -> Result<Option<usize>, OipError> {
         .ok_or_else(|| OipError::bad("`Inference-Header-Content-Length` must be a byte count"))
 }
 
-async fn run_infer(state: &AppState, path: ModelPath, request: Request) -> Result<Response, OipError> {
-    let docs = served(state, &path)?;
+async fn infer(
+    State(state): State<AppState>,
+    Path(path): Path<ModelPath>,
+    request: Request,
+) -> Result<Response, OipError> {
+    let docs = served(&state, &path)?;
     let signature: &Signature = &docs.signature;
     let id = crate::handlers::request_id(request.headers());
     let header_len = header_length(request.headers())?;
