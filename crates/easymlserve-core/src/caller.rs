@@ -35,4 +35,10 @@ impl CallError {
 pub trait ServiceCaller: Send + Sync + 'static {
     /// Sends one request.
     fn call(&self, request: serde_json::Value) -> BoxFuture<'_, Result<serde_json::Value, CallError>>;
+
+    /// Jobs with progress and cancel, when the service offers them (a GUI then shows a progress bar and
+    /// a Cancel button); `None` for a caller that can only call.
+    fn jobs(&self) -> Option<&dyn crate::JobCaller> {
+        None
+    }
 }

@@ -85,17 +85,36 @@ impl ApiKeys {
 
     /// Checks the request headers: `Authorization: Bearer <key>` or `x-api-key: <key>`.
     pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        if !self.is_enabled() {
-            return Ok(());
+        if !self.is_enabled() || self.presented(headers).is_some() {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized)
         }
+    }
+
+    /// The accepted key the request carries, if any.
+    fn presented<'h>(&self, headers: &'h HeaderMap) -> Option<&'h [u8]> {
         let bearer = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|v| v.trim().as_bytes());
         let header_key = headers.get("x-api-key").map(|v| v.as_bytes());
-        let ok = bearer.is_some_and(|k| self.accepts(k)) | header_key.is_some_and(|k| self.accepts(k));
-        if ok { Ok(()) } else { Err(ApiError::Unauthorized) }
+        let bearer_ok = bearer.is_some_and(|k| self.accepts(k));
+        let header_ok = header_key.is_some_and(|k| self.accepts(k));
+        if bearer_ok {
+            bearer
+        } else if header_ok {
+            header_key
+        } else {
+            None
+        }
+    }
+
+    /// Who owns what this request submits: the SHA-256 of its accepted key, `None` when keys are off.
+    /// Jobs keep it, so only the same key reads them; the key itself is never stored.
+    pub(crate) fn owner(&self, headers: &HeaderMap) -> Option<String> {
+        self.presented(headers).map(crate::jobs::digest)
     }
 }
 

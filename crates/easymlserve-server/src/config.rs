@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::auth::ApiKeys;
 use crate::cors::CorsOrigins;
 use crate::engine::Batching;
+use crate::jobs::{JobArgs, JobsConfig};
 
 /// Environment variable holding comma-separated API keys.
 pub const ENV_API_KEYS: &str = "EASYMLSERVE_API_KEYS";
@@ -38,6 +39,8 @@ pub struct ServerConfig {
     /// Dynamic batching; off by default (`max_size` 1). Worth turning on only for a service whose
     /// `process_batch` is faster per request than `process`.
     pub batching: Batching,
+    /// Jobs: their store, bounds, time limit and lease (docs/jobs.md).
+    pub jobs: JobsConfig,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +56,7 @@ impl Default for ServerConfig {
             batching: Batching::default(),
             read_timeout: Duration::from_secs(30),
             cors_origins: CorsOrigins::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -154,6 +158,9 @@ pub struct ServeArgs {
     /// File of API keys, one per line (`#` starts a comment).
     #[arg(long, env = ENV_API_KEYS_FILE)]
     pub api_keys_file: Option<PathBuf>,
+    /// The job flags.
+    #[command(flatten)]
+    pub jobs: JobArgs,
 }
 
 impl ServeArgs {
@@ -186,6 +193,7 @@ impl ServeArgs {
                 message: format!("must be a number of milliseconds of 0 or more, got {ms}"),
             })?;
         }
+        config.jobs = self.jobs.apply(config.jobs)?;
         if let Ok(list) = std::env::var(ENV_API_KEYS) {
             config.api_keys.extend(ApiKeys::parse_list(&list));
         }

@@ -108,6 +108,24 @@ pub enum ApiError {
     /// 500: something in the server itself failed.
     #[error("internal server error: {0}")]
     Internal(String),
+    /// 404: no job with that id (never was, expired, or deleted).
+    #[error("no job `{0}`: it never existed, expired or was deleted")]
+    JobNotFound(String),
+    /// 403: the job was submitted with another API key.
+    #[error("job `{0}` belongs to another API key")]
+    JobForbidden(String),
+    /// 409: `PUT /jobs/{id}` with a body other than the one the job was submitted with.
+    #[error("job `{0}` exists with another request body; choose a new id")]
+    JobConflict(String),
+    /// 422: a job id the client chose is not usable.
+    #[error("{0}")]
+    InvalidJobId(String),
+    /// 503: the job store keeps as many jobs or bytes as it may.
+    #[error("no new job now: {0}")]
+    JobsFull(String),
+    /// 503: the job store cannot be reached.
+    #[error("{0}; jobs are unavailable until it is back, plain `POST /process` calls still work")]
+    JobStoreUnavailable(String),
 }
 
 impl ApiError {
@@ -122,9 +140,16 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidRequest { .. } | Self::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Refused { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
-            Self::QueueFull { .. } | Self::NotReady(_) | Self::ShuttingDown | Self::Cancelled => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::QueueFull { .. }
+            | Self::NotReady(_)
+            | Self::ShuttingDown
+            | Self::Cancelled
+            | Self::JobsFull(_)
+            | Self::JobStoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::JobNotFound(_) => StatusCode::NOT_FOUND,
+            Self::JobForbidden(_) => StatusCode::FORBIDDEN,
+            Self::JobConflict(_) => StatusCode::CONFLICT,
+            Self::InvalidJobId(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::ModelFailed | Self::ModelPanicked | Self::WorkerCrashed | Self::Internal(_) => {
@@ -156,6 +181,12 @@ impl ApiError {
             Self::WorkerCrashed => "worker_crashed",
             Self::Cancelled => "canceled",
             Self::Internal(_) => "internal_error",
+            Self::JobNotFound(_) => "job_not_found",
+            Self::JobForbidden(_) => "forbidden",
+            Self::JobConflict(_) => "job_conflict",
+            Self::InvalidJobId(_) => "invalid_job_id",
+            Self::JobsFull(_) => "jobs_full",
+            Self::JobStoreUnavailable(_) => "job_store_unavailable",
         }
     }
 
@@ -163,6 +194,7 @@ impl ApiError {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::InvalidRequest { field, .. } if !field.is_empty() => Some(field),
+            Self::InvalidJobId(_) => Some("id"),
             Self::InvalidInput { field: Some(field), .. } | Self::Refused { field: Some(field), .. } => Some(field),
             _ => None,
         }
@@ -181,7 +213,7 @@ impl ApiError {
     fn retry_after(&self) -> Option<&'static str> {
         match self {
             Self::QueueFull { .. } | Self::Cancelled => Some("1"),
-            Self::NotReady(_) | Self::ShuttingDown => Some("5"),
+            Self::NotReady(_) | Self::ShuttingDown | Self::JobsFull(_) | Self::JobStoreUnavailable(_) => Some("5"),
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::engine::Readiness;
 use crate::error::ApiError;
 use crate::extract::read_json_body;
+use crate::jobs::{self, routes::Mode};
 use crate::metrics::Snapshot;
 use crate::state::AppState;
 
@@ -32,14 +33,21 @@ fn json_bytes(body: Bytes) -> Response {
         .into_response()
 }
 
+/// `POST /process`: the response JSON, or, asked for with `Accept: text/event-stream` or
+/// `Prefer: respond-async`, a stream of events or a job. The body is checked the same way first.
 pub(crate) async fn process(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let mode = jobs::routes::mode(request.headers());
+    let headers = (mode != Mode::Plain).then(|| request.headers().clone());
     let id = request_id(request.headers());
     let bytes = read_json_body(request, state.body_limit).await?;
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let valid = state.engine.validate(value)?;
-    let body = state.engine.call(valid, id).await?;
-    Ok(json_bytes(body))
+    match (mode, headers) {
+        (Mode::Async, Some(headers)) => jobs::routes::submit_async(&state, valid, &bytes, &headers).await,
+        (Mode::Stream, Some(headers)) => jobs::routes::submit_stream(&state, valid, &headers),
+        _ => Ok(json_bytes(state.engine.call(valid, id).await?)),
+    }
 }
 
 /// The documents exist once the model is loaded; before that, 503 as `/process` answers.

@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod extract;
 mod handlers;
+pub mod jobs;
 pub mod logging;
 mod metrics;
 mod observe;

@@ -113,6 +113,12 @@ struct KindLabel {
     kind: &'static str,
 }
 
+/// Label of `easymlserve_jobs_total`: `succeeded`, `failed` or `canceled`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
 /// One route's series: shared handles on the entries of the registered families, so a request seen
 /// before is one map lookup and a short scan, with nothing allocated.
 #[derive(Debug)]
@@ -147,6 +153,7 @@ pub struct Metrics {
     queue_wait: Histogram,
     batch_size: Histogram,
     model_failures: Family<KindLabel, Counter>,
+    jobs: Family<OutcomeLabel, Counter>,
     queue_depth: Gauge,
     in_flight: Gauge,
     busy_workers: Gauge,
@@ -168,6 +175,7 @@ impl Default for Metrics {
             queue_wait: latency_histogram(),
             batch_size: Histogram::new(BATCH_BUCKETS),
             model_failures: Family::default(),
+            jobs: Family::default(),
             queue_depth: Gauge::default(),
             in_flight: Gauge::default(),
             busy_workers: Gauge::default(),
@@ -218,6 +226,11 @@ impl Metrics {
             "model_failures",
             "Requests the model did not answer normally, by kind",
             self.model_failures.clone(),
+        );
+        r.register(
+            "jobs",
+            "Jobs that ended, by outcome (succeeded, failed, canceled)",
+            self.jobs.clone(),
         );
         let gauges = [
             ("queue_depth", "Requests waiting for a worker", &self.queue_depth),
@@ -306,6 +319,11 @@ impl Metrics {
     /// Counts a request the model did not answer normally (`error`, `panic`, `timeout`, `abandoned`).
     pub(crate) fn record_model_failure(&self, kind: &'static str) {
         self.model_failures.get_or_create(&KindLabel { kind }).inc();
+    }
+
+    /// Counts a job that ended with `outcome` (`succeeded`, `failed`, `canceled`).
+    pub(crate) fn record_job(&self, outcome: &'static str) {
+        self.jobs.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 
     /// Requests waiting for a worker.

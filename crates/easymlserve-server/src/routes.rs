@@ -33,7 +33,8 @@ pub fn router_with(state: AppState, mounts: Vec<Mount>) -> Router {
         Router::new()
             .route("/process", post(handlers::process))
             .route("/metrics", get(handlers::metrics))
-            .merge(crate::oip::protected_routes()),
+            .merge(crate::oip::protected_routes())
+            .merge(crate::jobs::routes::routes()),
         &state,
     );
     // The document exists only once the model is loaded, so the page fetches it from our own route.

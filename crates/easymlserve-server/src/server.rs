@@ -73,7 +73,7 @@ struct RunCli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the model (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the OpenAPI document and exit.
     Openapi,
 }
@@ -234,7 +234,7 @@ impl<S> Server<S> {
         let cli = RunCli::parse();
         let outcome = match cli.command {
             Some(Command::Openapi) => self.print_openapi(),
-            Some(Command::Serve(args)) => self.run_with(args),
+            Some(Command::Serve(args)) => self.run_with(*args),
             None => self.run_with(cli.serve),
         };
         match outcome {

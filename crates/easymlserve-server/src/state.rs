@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use easymlserve_core::{BoxFuture, CallError, ServiceCaller, ServiceSpec};
+use easymlserve_core::{BoxFuture, CallError, JobCaller, JobEvent, ServiceCaller, ServiceSpec};
 
 use crate::auth::ApiKeys;
 use crate::backend::Backend;
@@ -13,6 +13,7 @@ use crate::config::ServerConfig;
 use crate::cors::CorsOrigins;
 use crate::engine::{Engine, ExecError, PoolSize};
 use crate::error::ApiError;
+use crate::jobs::Jobs;
 use crate::metrics::Metrics;
 use crate::openapi::openapi_document;
 
@@ -37,6 +38,7 @@ pub(crate) struct Docs {
 /// What [`AppState`] holds.
 pub struct Shared {
     pub(crate) engine: Arc<Engine>,
+    pub(crate) jobs: Arc<Jobs>,
     pub(crate) docs: OnceLock<Docs>,
     pub(crate) ui_spec: Option<UiSpecFn>,
     pub(crate) keys: ApiKeys,
@@ -64,8 +66,15 @@ impl AppState {
             timeout: config.timeout,
             batch: config.batching,
         };
+        let engine = Arc::new(Engine::new(backend, size, Arc::clone(&metrics)));
+        let jobs = Arc::new(Jobs::new(
+            config.jobs.clone(),
+            Arc::clone(&engine),
+            Arc::clone(&metrics),
+        ));
         Self(Arc::new(Shared {
-            engine: Arc::new(Engine::new(backend, size, Arc::clone(&metrics))),
+            engine,
+            jobs,
             docs: OnceLock::new(),
             ui_spec,
             keys: config.api_keys.clone(),
@@ -105,6 +114,11 @@ impl AppState {
         &self.engine
     }
 
+    /// The jobs of this server.
+    pub fn jobs(&self) -> &Arc<Jobs> {
+        &self.jobs
+    }
+
     /// The loaded spec, UI components included; `None` before the model is loaded.
     pub fn spec(&self) -> Option<&Arc<ServiceSpec>> {
         self.docs.get().map(|docs| &docs.spec)
@@ -137,6 +151,49 @@ impl ServiceCaller for AppState {
                 .map_err(|e| to_call_error(e.into()))?;
             serde_json::from_slice(&bytes)
                 .map_err(|e| to_call_error(ApiError::Internal(format!("the response is not JSON: {e}"))))
+        })
+    }
+
+    fn jobs(&self) -> Option<&dyn JobCaller> {
+        Some(self)
+    }
+}
+
+fn call_error(err: ApiError) -> CallError {
+    CallError {
+        status: Some(err.status().as_u16()),
+        body: err.body(),
+    }
+}
+
+/// Jobs in process, for a co-hosted GUI: the same validation, store and events as the job routes. Its
+/// jobs have no owner key (the GUI's own routes check the key).
+impl JobCaller for AppState {
+    fn submit(&self, request: serde_json::Value) -> BoxFuture<'_, Result<String, CallError>> {
+        Box::pin(async move {
+            let body = serde_json::to_vec(&request).unwrap_or_default();
+            let valid = self.engine.validate(request).map_err(|e| call_error(e.into()))?;
+            let submitted = self.jobs.submit(valid, &body, None, None).await.map_err(call_error)?;
+            Ok(submitted.record.id)
+        })
+    }
+
+    fn events_after<'a>(&'a self, id: &'a str, after: u64) -> BoxFuture<'a, Result<Vec<JobEvent>, CallError>> {
+        Box::pin(async move {
+            let wait = std::time::Duration::from_secs(10);
+            let (events, _) = self
+                .jobs
+                .events_after(id, None, after, wait)
+                .await
+                .map_err(call_error)?;
+            Ok(events)
+        })
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), CallError>> {
+        Box::pin(async move {
+            self.jobs.cancel(id, None).await.map_err(call_error)?;
+            Ok(())
         })
     }
 }

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::error::ExecError;
 use super::job::{AbandonOnDrop, Outcome};
+use super::pool::QueueOrder;
 
 /// One event of an execution.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,7 @@ pub struct Execution {
     ready: Option<Result<Bytes, ExecError>>,
     deadline: Option<(Instant, Duration)>,
     guard: Option<AbandonOnDrop>,
+    position: Option<(std::sync::Arc<QueueOrder>, u64)>,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
     report: Report,
     finished: bool,
@@ -53,6 +55,7 @@ pub(crate) struct Parts {
     pub progress: Option<mpsc::Receiver<Progress>>,
     pub outcome: oneshot::Receiver<Outcome>,
     pub timeout: Duration,
+    pub position: (std::sync::Arc<QueueOrder>, u64),
     pub guard: AbandonOnDrop,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     pub report: Report,
@@ -67,6 +70,7 @@ impl Execution {
             ready: None,
             deadline: Some((Instant::now() + parts.timeout, parts.timeout)),
             guard: Some(parts.guard),
+            position: Some(parts.position),
             metrics: parts.metrics,
             report: parts.report,
             finished: false,
@@ -88,6 +92,7 @@ impl Execution {
             ready: Some(outcome),
             deadline: None,
             guard: None,
+            position: None,
             metrics,
             report,
             finished: false,
@@ -97,6 +102,20 @@ impl Execution {
     /// The request id.
     pub fn id(&self) -> &RequestId {
         &self.id
+    }
+
+    /// Whether a worker has taken the request (an inline run has always started).
+    pub fn has_started(&self) -> bool {
+        self.guard.as_ref().is_none_or(|guard| guard.ticket().has_started())
+    }
+
+    /// Requests ahead of this one in the queue (0: it is next), while it waits; `None` once a worker
+    /// has taken it.
+    pub fn queue_position(&self) -> Option<u64> {
+        if self.finished || self.has_started() {
+            return None;
+        }
+        self.position.as_ref().map(|(order, seq)| order.ahead_of(*seq))
     }
 
     /// The next event; `None` after the result or error.

@@ -61,6 +61,11 @@ impl Ticket {
             .is_ok()
     }
 
+    /// Whether a worker has taken the request (it runs or has finished).
+    pub(crate) fn has_started(&self) -> bool {
+        matches!(self.phase.load(Ordering::Acquire), RUNNING | DONE | ABANDONED_RUNNING)
+    }
+
     /// The worker is done with the request.
     pub(crate) fn finish(&self, metrics: &Metrics) {
         if self.phase.swap(DONE, Ordering::AcqRel) == ABANDONED_RUNNING {
@@ -84,6 +89,11 @@ impl AbandonOnDrop {
             metrics,
             armed: true,
         }
+    }
+
+    /// The request's ticket.
+    pub(crate) fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
 
     /// Abandons now (the timeout passed) and disarms.
@@ -114,6 +124,8 @@ pub(crate) struct Job {
     pub request: serde_json::Value,
     pub ctx: Context,
     pub enqueued: Instant,
+    /// Its number in the order of the queue, for its position while it waits.
+    pub seq: u64,
     pub ticket: Arc<Ticket>,
     pub reply: oneshot::Sender<Outcome>,
 }

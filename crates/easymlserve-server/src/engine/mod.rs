@@ -68,6 +68,9 @@ pub struct Submit {
     pub id: Option<RequestId>,
     /// Deliver the model's progress reports as events (otherwise they are dropped unread).
     pub progress: bool,
+    /// How long the caller waits for the answer, instead of the server's request timeout (jobs wait
+    /// longer than a request).
+    pub timeout: Option<Duration>,
 }
 
 /// What the engine knows once the backend is loaded.
@@ -88,6 +91,7 @@ pub struct Engine {
     metrics: Arc<Metrics>,
     workers: OnceLock<usize>,
     next_id: AtomicU64,
+    order: Arc<pool::QueueOrder>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -112,6 +116,7 @@ impl Engine {
             metrics,
             workers: OnceLock::new(),
             next_id: AtomicU64::new(1),
+            order: Arc::default(),
         }
     }
 
@@ -213,7 +218,11 @@ impl Engine {
             let _ = self.workers.set(threads);
         } else {
             let (tx, rx) = sync_channel::<Job>(self.size.queue_capacity);
-            pool::spawn_workers(self.size.workers, &backend, rx, &self.metrics, self.size.batch);
+            let shared = Arc::new(pool::Shared {
+                metrics: Arc::clone(&self.metrics),
+                order: Arc::clone(&self.order),
+            });
+            pool::spawn_workers(self.size.workers, &backend, rx, &shared, self.size.batch);
             let _ = self.workers.set(self.size.workers);
             *write(&self.queue) = Some(tx);
         }
@@ -265,7 +274,15 @@ impl Engine {
     /// Runs a validated request and waits for its JSON answer, within the timeout. Dropping the
     /// future before the answer cancels the request.
     pub async fn call(&self, request: Valid, id: Option<RequestId>) -> Result<bytes::Bytes, ExecError> {
-        self.submit(request, Submit { id, progress: false })?.result().await
+        self.submit(
+            request,
+            Submit {
+                id,
+                ..Submit::default()
+            },
+        )?
+        .result()
+        .await
     }
 
     /// Submits a validated request and returns its stream of events: progress (when asked for), then
@@ -300,8 +317,9 @@ impl Engine {
         }
         let cancel = CancelFlag::new();
         let enqueued = Instant::now();
+        let timeout = submit.timeout.unwrap_or(self.size.timeout);
         let mut ctx = Context::new(id.clone())
-            .with_deadline(enqueued + self.size.timeout)
+            .with_deadline(enqueued + timeout)
             .with_cancel(cancel.clone());
         if let Some(sink) = sink {
             ctx = ctx.with_progress(sink);
@@ -312,36 +330,47 @@ impl Engine {
             request: request.0,
             ctx,
             enqueued,
+            seq: 0,
             ticket: Arc::clone(&ticket),
             reply,
         };
-        self.enqueue(job)?;
+        let seq = self.enqueue(job)?;
         Ok(Execution::queued(Parts {
             id,
             progress,
             outcome,
-            timeout: self.size.timeout,
+            timeout,
+            position: (Arc::clone(&self.order), seq),
             guard: AbandonOnDrop::new(ticket, Arc::clone(&self.metrics)),
             metrics: Arc::clone(&self.metrics),
             report,
         }))
     }
 
-    fn enqueue(&self, job: Job) -> Result<(), ExecError> {
+    /// Puts `job` in the queue and returns its number in the queue's order.
+    fn enqueue(&self, mut job: Job) -> Result<u64, ExecError> {
         let queue = read(&self.queue);
         let Some(tx) = queue.as_ref() else {
             return Err(ExecError::ShuttingDown);
         };
         self.metrics.queue_depth().inc();
-        match tx.try_send(job) {
-            Ok(()) => Ok(()),
-            Err(err) => {
+        let mut number = 0;
+        let sent = self.order.enqueue(|seq| {
+            number = seq;
+            job.seq = seq;
+            // Only the kind of failure leaves the closure; the refused job is dropped here.
+            tx.try_send(job).map_err(|err| matches!(err, TrySendError::Full(_)))
+        });
+        match sent {
+            Ok(()) => Ok(number),
+            Err(full) => {
                 self.metrics.queue_depth().dec();
-                Err(match err {
-                    TrySendError::Full(_) => ExecError::QueueFull {
+                Err(if full {
+                    ExecError::QueueFull {
                         capacity: self.size.queue_capacity,
-                    },
-                    TrySendError::Disconnected(_) => ExecError::ShuttingDown,
+                    }
+                } else {
+                    ExecError::ShuttingDown
                 })
             }
         }

@@ -33,10 +33,12 @@ impl Default for Batching {
 }
 
 /// Runs jobs until the queue closes.
-pub(crate) fn worker_loop(backend: &dyn Backend, rx: &Mutex<Receiver<Job>>, metrics: &Metrics, batch: Batching) {
+pub(crate) fn worker_loop(backend: &dyn Backend, rx: &Mutex<Receiver<Job>>, shared: &Shared, batch: Batching) {
+    let metrics = &*shared.metrics;
     while let Some(jobs) = next_batch(rx, batch) {
         let mut live = Vec::with_capacity(jobs.len());
         for job in jobs {
+            shared.order.taken(job.seq);
             metrics.queue_depth().dec();
             metrics.record_queue_time(job.enqueued.elapsed());
             if job.reply.is_closed() || !job.ticket.start() {
@@ -120,20 +122,55 @@ fn run_batch(backend: &dyn Backend, jobs: Vec<Job>, metrics: &Metrics) {
     }
 }
 
+/// What every worker thread shares besides the queue.
+pub(crate) struct Shared {
+    pub metrics: Arc<Metrics>,
+    pub order: Arc<QueueOrder>,
+}
+
+/// Counts requests into and out of the queue, so a waiting request knows how many are ahead of it.
+/// The queue is first in, first out: a request numbered `seq` has `seq - taken` ahead of it.
+#[derive(Debug, Default)]
+pub(crate) struct QueueOrder {
+    next: Mutex<u64>,
+    taken: std::sync::atomic::AtomicU64,
+}
+
+impl QueueOrder {
+    /// Runs `send` with the next number; the number is used only when `send` succeeds, so the queue
+    /// and the numbers stay in the same order.
+    pub(crate) fn enqueue<E>(&self, send: impl FnOnce(u64) -> Result<(), E>) -> Result<(), E> {
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        send(*next)?;
+        *next += 1;
+        Ok(())
+    }
+
+    /// A worker took request `seq` out of the queue.
+    fn taken(&self, seq: u64) {
+        self.taken.fetch_max(seq + 1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Requests ahead of request `seq` (0: it is next).
+    pub(crate) fn ahead_of(&self, seq: u64) -> u64 {
+        seq.saturating_sub(self.taken.load(std::sync::atomic::Ordering::Acquire))
+    }
+}
+
 /// Starts `workers` threads over one shared receiver.
 pub(crate) fn spawn_workers(
     workers: usize,
     backend: &Arc<dyn Backend>,
     rx: Receiver<Job>,
-    metrics: &Arc<Metrics>,
+    shared: &Arc<Shared>,
     batch: Batching,
 ) {
     let rx = Arc::new(Mutex::new(rx));
     for index in 0..workers {
-        let (backend, rx, metrics) = (Arc::clone(backend), Arc::clone(&rx), Arc::clone(metrics));
+        let (backend, rx, shared) = (Arc::clone(backend), Arc::clone(&rx), Arc::clone(shared));
         let spawned = std::thread::Builder::new()
             .name(format!("easymlserve-worker-{index}"))
-            .spawn(move || worker_loop(&*backend, &rx, &metrics, batch));
+            .spawn(move || worker_loop(&*backend, &rx, &shared, batch));
         if let Err(err) = spawned {
             tracing::error!(%err, index, "could not start a worker thread");
         }

@@ -1,0 +1,283 @@
+//! The task that follows one job this replica runs: it turns the engine's execution into the job's
+//! state and numbered events in the store (queued with its position, started, progress at most every
+//! tenth of a second, then exactly one result or error), renews the job's lease, and cancels the job
+//! when asked here or, through the store, by another replica.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use easymlserve_core::{JobEvent, JobEventKind, JobFailure, JobStatus, ProgressReport};
+use tokio::sync::Notify;
+
+use super::record::{JobRecord, now_ms};
+use super::store::{JobStore, StoreError};
+use crate::engine::{Event, ExecError, Execution};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// Shortest time between two progress writes to the store; reports in between are merged.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// How often the queue position and the start are looked at.
+const TICK: Duration = Duration::from_millis(100);
+
+/// A job this replica runs: how to ask its driver to cancel it.
+#[derive(Debug, Default)]
+pub(crate) struct LocalJob {
+    cancel: AtomicBool,
+    wake: Notify,
+}
+
+impl LocalJob {
+    pub(crate) fn cancel(&self) {
+        self.cancel.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    async fn cancelled(&self) {
+        while !self.cancel.load(Ordering::Acquire) {
+            self.wake.notified().await;
+        }
+    }
+}
+
+/// The failure a caller sees for `err`: the REST error body and the status `POST /process` answers.
+pub(crate) fn failure_of(err: ExecError) -> JobFailure {
+    let api = ApiError::from(err);
+    JobFailure {
+        body: api.body(),
+        status: api.status().as_u16(),
+    }
+}
+
+/// The failure of a canceled job.
+pub(crate) fn canceled() -> JobFailure {
+    JobFailure {
+        body: easymlserve_core::ErrorBody {
+            error: "the job was canceled".to_owned(),
+            error_type: "canceled".to_owned(),
+            field: None,
+        },
+        status: 409,
+    }
+}
+
+/// Everything one driver needs.
+pub(crate) struct Driver {
+    pub store: Arc<dyn JobStore>,
+    pub record: JobRecord,
+    pub execution: Execution,
+    pub local: Arc<LocalJob>,
+    pub lease: Duration,
+    pub metrics: Arc<Metrics>,
+    /// How long a terminal write keeps being retried while the store is down.
+    pub retry_for: Duration,
+}
+
+enum Step {
+    Event(Option<Event>),
+    Cancel,
+    Tick,
+}
+
+impl Driver {
+    /// Runs until the job ends (or is deleted); returns its final status.
+    pub(crate) async fn run(mut self) -> JobStatus {
+        let mut started: Option<Instant> = None;
+        let mut pending: Option<ProgressReport> = None;
+        let mut last_progress = Instant::now() - PROGRESS_EVERY;
+        let mut next_renew = Instant::now();
+        let renew_every = self.lease / 3;
+        if let Some(position) = self.execution.queue_position() {
+            self.record.queue_position = Some(position);
+            if !self.emit(JobEventKind::Queued { position }).await {
+                return self.record.status;
+            }
+        }
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            let step = tokio::select! {
+                biased;
+                () = self.local.cancelled() => Step::Cancel,
+                event = self.execution.next() => Step::Event(event),
+                _ = tick.tick() => Step::Tick,
+            };
+            match step {
+                Step::Cancel => return self.finish(Outcome::Canceled).await,
+                Step::Event(Some(Event::Progress(p))) => {
+                    if !self.start(&mut started).await {
+                        return self.record.status;
+                    }
+                    let elapsed = started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                    pending = Some(ProgressReport::new(p.fraction, p.message, elapsed));
+                    if last_progress.elapsed() >= PROGRESS_EVERY && !self.flush(&mut pending, &mut last_progress).await
+                    {
+                        return self.record.status;
+                    }
+                }
+                Step::Event(Some(Event::Result(bytes))) => {
+                    let alive = self.start(&mut started).await && self.flush(&mut pending, &mut last_progress).await;
+                    if !alive {
+                        return self.record.status;
+                    }
+                    let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+                    return self.finish(Outcome::Succeeded(value)).await;
+                }
+                Step::Event(Some(Event::Error(err))) => {
+                    if !self.flush(&mut pending, &mut last_progress).await {
+                        return self.record.status;
+                    }
+                    let outcome = if err == ExecError::Cancelled {
+                        Outcome::Canceled
+                    } else {
+                        Outcome::Failed(failure_of(err))
+                    };
+                    return self.finish(outcome).await;
+                }
+                Step::Event(None) => {
+                    let lost = ExecError::Internal("the execution ended without an outcome".to_owned());
+                    return self.finish(Outcome::Failed(failure_of(lost))).await;
+                }
+                Step::Tick => {
+                    if started.is_none() {
+                        if self.execution.has_started() {
+                            if !self.start(&mut started).await {
+                                return self.record.status;
+                            }
+                        } else if let Some(position) = self.execution.queue_position()
+                            && self.record.queue_position != Some(position)
+                        {
+                            self.record.queue_position = Some(position);
+                            if !self.emit(JobEventKind::Queued { position }).await {
+                                return self.record.status;
+                            }
+                        }
+                    }
+                    if pending.is_some()
+                        && last_progress.elapsed() >= PROGRESS_EVERY
+                        && !self.flush(&mut pending, &mut last_progress).await
+                    {
+                        return self.record.status;
+                    }
+                    if Instant::now() >= next_renew {
+                        next_renew = Instant::now() + renew_every;
+                        match self.store.renew(&self.record.id, self.lease).await {
+                            Ok(true) => return self.finish(Outcome::Canceled).await,
+                            Ok(false) => {}
+                            Err(err) => tracing::warn!(job = %self.record.id, %err, "could not renew the job's lease"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Marks the job running (once); false when the job is gone.
+    async fn start(&mut self, started: &mut Option<Instant>) -> bool {
+        if started.is_some() {
+            return true;
+        }
+        *started = Some(Instant::now());
+        self.record.status = JobStatus::Running;
+        self.record.queue_position = None;
+        self.record.started_ms = Some(now_ms());
+        self.emit(JobEventKind::Started {}).await
+    }
+
+    /// Writes the merged progress report, if any; false when the job is gone.
+    async fn flush(&mut self, pending: &mut Option<ProgressReport>, last: &mut Instant) -> bool {
+        let Some(report) = pending.take() else { return true };
+        *last = Instant::now();
+        self.record.progress = report.fraction;
+        self.record.message.clone_from(&report.message);
+        self.record.eta_s = report.eta_s;
+        self.emit(JobEventKind::Progress(report)).await
+    }
+
+    /// Numbers and stores one event with the state; false when the job is gone or already over
+    /// (deleted, or marked lost by another replica). A store that is down loses the event, not the job.
+    async fn emit(&mut self, kind: JobEventKind) -> bool {
+        self.record.last_event += 1;
+        let event = JobEvent {
+            id: self.record.last_event,
+            kind,
+        };
+        match self.store.update(self.record.clone(), Some(event)).await {
+            Ok(written) => written,
+            Err(err) => {
+                tracing::warn!(job = %self.record.id, %err, "could not store a job event");
+                true
+            }
+        }
+    }
+
+    async fn finish(mut self, outcome: Outcome) -> JobStatus {
+        let (status, kind, label) = match outcome {
+            Outcome::Succeeded(value) => {
+                self.record.result = Some(value.clone());
+                (JobStatus::Succeeded, JobEventKind::Result(value), "succeeded")
+            }
+            Outcome::Failed(failure) => {
+                self.record.error = Some(failure.clone());
+                (JobStatus::Failed, JobEventKind::Error(failure), "failed")
+            }
+            Outcome::Canceled => {
+                self.record.error = Some(canceled());
+                (JobStatus::Canceled, JobEventKind::Error(canceled()), "canceled")
+            }
+        };
+        self.record.status = status;
+        self.record.queue_position = None;
+        self.record.finished_ms = Some(now_ms());
+        if status == JobStatus::Succeeded {
+            self.record.progress = Some(1.0);
+            self.record.eta_s = Some(0.0);
+        }
+        self.record.last_event += 1;
+        let event = JobEvent {
+            id: self.record.last_event,
+            kind,
+        };
+        let Self {
+            store,
+            record,
+            execution,
+            metrics,
+            retry_for,
+            ..
+        } = self;
+        // Dropping the execution sets the cancellation flag of a request still queued or running.
+        drop(execution);
+        metrics.record_job(label);
+        write_terminal(&*store, record, event, retry_for).await;
+        status
+    }
+}
+
+enum Outcome {
+    Succeeded(serde_json::Value),
+    Failed(JobFailure),
+    Canceled,
+}
+
+/// Writes the terminal state, retrying while the store is unavailable, so a result is not lost to a
+/// short store outage.
+async fn write_terminal(store: &dyn JobStore, record: JobRecord, event: JobEvent, retry_for: Duration) {
+    let give_up = Instant::now() + retry_for;
+    let mut pause = Duration::from_millis(200);
+    loop {
+        match store.update(record.clone(), Some(event.clone())).await {
+            Ok(_) => return,
+            Err(StoreError::Full(reason) | StoreError::Unavailable(reason)) => {
+                if Instant::now() >= give_up {
+                    tracing::error!(job = %record.id, %reason, "gave up storing the job's outcome");
+                    return;
+                }
+                tracing::warn!(job = %record.id, %reason, "could not store the job's outcome yet; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}

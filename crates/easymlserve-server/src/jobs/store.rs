@@ -1,0 +1,95 @@
+//! `JobStore`: where jobs, their events and their leases live, so that any replica can answer for a job
+//! another one runs. The replica that runs a job is the only writer of its state and events; other
+//! replicas read, ask for a cancel, delete, or mark the job failed once its lease has expired.
+//! Two stores exist: one in memory (one process, the default) and one in Redis (`--job-store redis://`).
+
+use std::time::Duration;
+
+use easymlserve_core::{BoxFuture, JobEvent};
+
+use super::record::JobRecord;
+
+/// Bounds on what a store keeps; over them new jobs are refused with 503 and `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most jobs kept at once, running or finished.
+    pub max_jobs: usize,
+    /// Most bytes of job state, results and events kept at once.
+    pub max_bytes: usize,
+    /// How long a finished job is kept.
+    pub ttl: Duration,
+    /// Most events kept per job; older progress events are dropped first, the terminal one is kept.
+    pub max_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_jobs: 1000,
+            max_bytes: 256 * 1024 * 1024,
+            ttl: Duration::from_secs(3600),
+            max_events: 256,
+        }
+    }
+}
+
+/// Why the store did not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A bound is reached: no new job until finished ones expire or are deleted.
+    #[error("the job store is full: {0}")]
+    Full(String),
+    /// The store cannot be reached (Redis is down); the detail is for the log and the caller.
+    #[error("the job store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What `create` found.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per submitted job; a box would buy nothing"
+)]
+pub enum Created {
+    /// The job is new and stored.
+    New,
+    /// A job with that id exists already (a retried `PUT`): its record.
+    Exists(JobRecord),
+}
+
+/// The store of jobs. Every method is one atomic step of the store.
+pub trait JobStore: Send + Sync + 'static {
+    /// What it is, for the log (`memory`, `redis://host:port`).
+    fn describe(&self) -> String;
+
+    /// Stores a new job, or returns the existing one with the same id. Fails with
+    /// [`StoreError::Full`] when a bound is reached (finished jobs past their time-to-live are dropped
+    /// first).
+    fn create(&self, record: JobRecord) -> BoxFuture<'_, Result<Created, StoreError>>;
+
+    /// Writes a job's new state and, when given, its next event, unless the job is gone or already
+    /// over (its terminal state is final). Returns whether it wrote. A terminal state starts the
+    /// job's time-to-live.
+    fn update(&self, record: JobRecord, event: Option<JobEvent>) -> BoxFuture<'_, Result<bool, StoreError>>;
+
+    /// The job's state, if it exists.
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobRecord>, StoreError>>;
+
+    /// The job's kept events numbered above `after`, oldest first.
+    fn events<'a>(&'a self, id: &'a str, after: u64) -> BoxFuture<'a, Result<Vec<JobEvent>, StoreError>>;
+
+    /// Returns when the job may have an event numbered above `after`, or after `timeout`.
+    fn wait<'a>(&'a self, id: &'a str, after: u64, timeout: Duration) -> BoxFuture<'a, ()>;
+
+    /// Forgets the job, its events and its lease; returns whether it existed.
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Asks the replica that runs the job to cancel it.
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Renews this replica's lease on a job it runs, for `lease`; returns whether a cancel was asked.
+    fn renew<'a>(&'a self, id: &'a str, lease: Duration) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Whether some replica holds the job's lease. A store in memory is one process: always true.
+    fn leased<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
