@@ -1,76 +1,45 @@
 //! A typed client for the easymlserve REST contract: `/process`, `/api/spec` and the health probes,
-//! with an optional API key and a timeout. Errors carry the server's `error` and `error_type`.
+//! with an optional API key and a timeout; jobs and event streams with progress, resume and cancel
+//! (docs/jobs.md). Errors carry the server's `error` and `error_type`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), easymlserve_client::ClientError> {
 //! let client = easymlserve_client::Client::new("http://127.0.0.1:8000")?;
 //! let answer = client.process_json(&serde_json::json!({"text": "hi", "repeat": 2})).await?;
 //! println!("{answer}");
+//!
+//! // The same request as a job: follow its progress, then take the result.
+//! let job = client.submit(&serde_json::json!({"text": "hi", "repeat": 2})).await?;
+//! let mut events = job.events();
+//! while let Some(event) = events.next().await {
+//!     if let easymlserve_core::JobEventKind::Progress(report) = event?.kind {
+//!         println!("{:?} {}", report.fraction, report.message);
+//!     }
+//! }
+//! println!("{}", job.wait().await?);
 //! # Ok(()) }
 //! ```
 
+mod caller;
+mod error;
+mod events;
+mod jobs;
+pub mod sse;
+
 use std::time::Duration;
 
-use easymlserve_core::{BoxFuture, CallError, ErrorBody, ServiceCaller, ServiceSpec};
+use easymlserve_core::ServiceSpec;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use error::ClientError;
+use error::decode;
+pub use events::JobEvents;
+pub use jobs::{JobHandle, is_valid_job_id};
+
 /// Environment variable a client reads its API key from, when none is set in code.
 pub const ENV_API_KEY: &str = "EASYMLSERVE_API_KEY";
-
-/// What went wrong talking to a service.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The base URL is not a valid HTTP URL.
-    #[error("invalid service URL `{url}`: {message}")]
-    InvalidUrl {
-        /// The URL given.
-        url: String,
-        /// Why it is invalid.
-        message: String,
-    },
-    /// The API key contains characters that cannot be sent in a header.
-    #[error("the API key cannot be sent in an HTTP header")]
-    InvalidApiKey,
-    /// The service answered with an error status.
-    #[error("the service answered {status}: {} ({})", .body.error, .body.error_type)]
-    Api {
-        /// The HTTP status code.
-        status: u16,
-        /// The error body, as sent by the server (or built from a non-JSON answer).
-        body: ErrorBody,
-    },
-    /// The service could not be reached, or did not answer within the timeout.
-    #[error("could not reach the service at {url}: {source}")]
-    Transport {
-        /// The URL called.
-        url: String,
-        /// The transport error.
-        source: reqwest::Error,
-    },
-    /// The answer was not the JSON expected.
-    #[error("the service's answer could not be read: {0}")]
-    Decode(String),
-}
-
-impl ClientError {
-    /// The server's `error_type`, when the service answered with an error.
-    pub fn error_type(&self) -> Option<&str> {
-        match self {
-            Self::Api { body, .. } => Some(&body.error_type),
-            _ => None,
-        }
-    }
-
-    /// The HTTP status, when the service answered with an error.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Api { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-}
 
 /// A client for one service.
 #[derive(Debug, Clone)]
@@ -125,6 +94,7 @@ impl Client {
         &self.base
     }
 
+    /// The headers every request carries (the API key).
     fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
@@ -185,52 +155,5 @@ impl Client {
             .send()
             .await;
         decode(&url, response).await
-    }
-}
-
-async fn decode<T: DeserializeOwned>(
-    url: &str,
-    response: Result<reqwest::Response, reqwest::Error>,
-) -> Result<T, ClientError> {
-    let response = response.map_err(|source| ClientError::Transport {
-        url: url.to_owned(),
-        source,
-    })?;
-    let status = response.status();
-    let bytes = response.bytes().await.map_err(|source| ClientError::Transport {
-        url: url.to_owned(),
-        source,
-    })?;
-    if !status.is_success() {
-        let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
-            error: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
-            error_type: "http_error".to_owned(),
-            field: None,
-        });
-        return Err(ClientError::Api {
-            status: status.as_u16(),
-            body,
-        });
-    }
-    serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
-}
-
-impl ServiceCaller for Client {
-    fn call(&self, request: serde_json::Value) -> BoxFuture<'_, Result<serde_json::Value, CallError>> {
-        Box::pin(async move {
-            self.process_json(&request).await.map_err(|err| match err {
-                ClientError::Api { status, body } => CallError {
-                    status: Some(status),
-                    body,
-                },
-                ClientError::Transport { url, source } if source.is_timeout() => {
-                    CallError::unreachable(format!("the service at {url} did not answer in time"))
-                }
-                ClientError::Transport { url, .. } => {
-                    CallError::unreachable(format!("the service at {url} cannot be reached; is it running?"))
-                }
-                other => CallError::unreachable(other.to_string()),
-            })
-        })
     }
 }
