@@ -3,10 +3,12 @@
 //!
 //! `easymlserve serve model.onnx` (an ONNX file, no code: REST API, inference protocol, web GUI at /ui/)
 //! `easymlserve serve --python service.py[:ClassName] --workers 2` (a Python service in worker processes)
-//! `easymlserve call --url http://127.0.0.1:8000 --data @request.json`
+//! `easymlserve call --url http://127.0.0.1:8000 --data @request.json` (`--async`: as a job, with a
+//! progress bar on standard error; Ctrl-C cancels it)
 //! `easymlserve ui --url http://gpu-box:8000` (desktop window; `--web` for a browser GUI instead)
 
-use std::io::Read;
+mod call;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -36,13 +38,17 @@ enum Command {
     Serve(Box<ServeCommand>),
     /// Send one request to `POST /process` and print the answer.
     Call {
+        /// Run the request as a job: show its queue position, progress and ETA on standard error
+        /// while it runs (Ctrl-C cancels it), then print the result.
+        #[arg(long = "async")]
+        background: bool,
         /// Base URL of the service.
         #[arg(long, env = "EASYMLSERVE_URL", default_value = "http://127.0.0.1:8000")]
         url: String,
         /// The request: inline JSON, `@file.json`, or `-` for standard input.
         #[arg(long, short)]
         data: String,
-        /// Seconds to wait for the answer.
+        /// Seconds to wait for the answer (with `--async`: for the job's next event or keep-alive).
         #[arg(long, default_value_t = 60.0)]
         timeout_secs: f64,
     },
@@ -132,10 +138,16 @@ fn main() -> ExitCode {
             return easymlserve_desktop::DesktopUi::generated().service_url(url).run();
         }
         Command::Call {
+            background,
             url,
             data,
             timeout_secs,
-        } => Box::pin(async move { call_service(url, &data, timeout_secs).await }),
+        } => Box::pin(call::call_service(call::CallArgs {
+            url,
+            data,
+            timeout_secs,
+            background,
+        })),
         Command::Openapi { url } => Box::pin(print_openapi(url)),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -150,6 +162,7 @@ fn main() -> ExitCode {
             println!("{text}");
             ExitCode::SUCCESS
         }
+        Err(err) if err.is::<call::Interrupted>() => ExitCode::from(call::INTERRUPTED_EXIT),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
@@ -245,31 +258,7 @@ fn is_identifier(name: &str) -> bool {
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
-async fn call_service(url: String, data: &str, timeout_secs: f64) -> Result<String> {
-    let request = read_request(data)?;
-    let timeout = Duration::try_from_secs_f64(timeout_secs).context("`--timeout-secs` must be a positive number")?;
-    let client = Client::new(url)?.timeout(timeout);
-    let answer = client.process_json(&request).await?;
-    Ok(serde_json::to_string_pretty(&answer)?)
-}
-
 async fn print_openapi(url: String) -> Result<String> {
     let document = Client::new(url)?.openapi().await?;
     Ok(serde_json::to_string_pretty(&document)?)
-}
-
-/// Reads the request JSON from the `--data` argument: inline, `@path`, or `-` for stdin.
-fn read_request(data: &str) -> Result<serde_json::Value> {
-    let text = if data == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read the request from standard input")?;
-        text
-    } else if let Some(path) = data.strip_prefix('@') {
-        std::fs::read_to_string(path).with_context(|| format!("cannot read the request file `{path}`"))?
-    } else {
-        data.to_owned()
-    };
-    serde_json::from_str(&text).context("the request is not valid JSON")
 }
