@@ -48,6 +48,8 @@ struct Streamed {
     execution: Execution,
     position: Option<u64>,
     started: Option<Instant>,
+    /// An event held back while `started` goes first.
+    held: Option<JobEventKind>,
     done: bool,
 }
 
@@ -56,10 +58,14 @@ pub(crate) fn stream_execution(execution: Execution, keep_alive: Duration) -> Re
     let state = Streamed {
         position: None,
         started: None,
+        held: None,
         done: false,
         execution,
     };
     let events = stream::unfold(state, |mut s| async move {
+        if let Some(kind) = s.held.take() {
+            return Some((Ok(sse_event(&kind, None)), s));
+        }
         if s.done {
             return None;
         }
@@ -80,7 +86,7 @@ pub(crate) fn stream_execution(execution: Execution, keep_alive: Duration) -> Re
             let kind = match next {
                 Err(_) => continue,
                 Ok(Some(Event::Progress(p))) => {
-                    let elapsed = s.started.get_or_insert_with(Instant::now).elapsed().as_secs_f64();
+                    let elapsed = s.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
                     JobEventKind::Progress(ProgressReport::new(p.fraction, p.message, elapsed))
                 }
                 Ok(Some(Event::Result(bytes))) => {
@@ -93,6 +99,12 @@ pub(crate) fn stream_execution(execution: Execution, keep_alive: Duration) -> Re
                 }
                 Ok(None) => return None,
             };
+            // Progress or a result means a worker took it, even if no tick saw it start.
+            if s.started.is_none() && !matches!(kind, JobEventKind::Error(_)) {
+                s.started = Some(Instant::now());
+                s.held = Some(kind);
+                return Some((Ok(sse_event(&JobEventKind::Started {}, None)), s));
+            }
             return Some((Ok(sse_event(&kind, None)), s));
         }
     });

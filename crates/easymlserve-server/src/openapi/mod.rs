@@ -4,6 +4,7 @@
 //! come with them included (checked by `reliability/schemathesis.sh`).
 
 mod components;
+mod jobs;
 
 use easymlserve_core::{ErrorBody, ServiceSpec, example_from_schema, schema_for};
 use serde_json::{Value, json};
@@ -17,6 +18,13 @@ pub fn openapi_document(spec: &ServiceSpec, auth: bool) -> Value {
     let request = components.lift(&spec.request_schema, "Request");
     let response = components.lift(&spec.response_schema, "Response");
     let error = components.insert("ErrorBody", error_body_schema());
+    let errors = Errors { schema: error, auth };
+    let security = if auth {
+        json!([{"bearer": []}, {"apiKey": []}])
+    } else {
+        json!([])
+    };
+    let (job_paths, job_state) = jobs::paths(&mut components, &request, &errors, &security);
     let mut document = json!({
         "openapi": "3.1.0",
         "info": {"title": info.name, "version": info.version, "description": info.description},
@@ -26,12 +34,6 @@ pub fn openapi_document(spec: &ServiceSpec, auth: bool) -> Value {
         .example_request
         .clone()
         .unwrap_or_else(|| example_from_schema(&request, &document));
-    let errors = Errors { schema: error, auth };
-    let security = if auth {
-        json!([{"bearer": []}, {"apiKey": []}])
-    } else {
-        json!([])
-    };
     document["paths"] = json!({
         "/process": {"post": {
             "summary": "Run the model on one request",
@@ -69,6 +71,10 @@ pub fn openapi_document(spec: &ServiceSpec, auth: bool) -> Value {
             })),
         }},
     });
+    jobs::extend_process(&mut document["paths"]["/process"]["post"], &job_state);
+    if let (Some(paths), Value::Object(more)) = (document["paths"].as_object_mut(), job_paths) {
+        paths.extend(more);
+    }
     if auth {
         document["components"]["securitySchemes"] = json!({
             "bearer": {"type": "http", "scheme": "bearer"},
@@ -200,10 +206,13 @@ mod tests {
         assert_eq!(
             statuses,
             [
-                "200", "400", "401", "408", "413", "415", "422", "4XX", "500", "503", "504"
+                "200", "202", "400", "401", "408", "413", "415", "422", "4XX", "500", "503", "504"
             ]
         );
-        for (status, response) in process.iter().filter(|(status, _)| *status != "200") {
+        for (status, response) in process
+            .iter()
+            .filter(|(status, _)| !["200", "202"].contains(&status.as_str()))
+        {
             assert_eq!(
                 response["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
                 "{status}"
@@ -223,6 +232,34 @@ mod tests {
             let header = &responses(&document, path, method)["401"]["headers"]["WWW-Authenticate"];
             assert_eq!(header["required"], true, "{path}");
         }
+    }
+
+    #[test]
+    fn every_job_route_is_documented_with_its_statuses() {
+        let document = openapi_document(&ServiceSpec::of(&Double), true);
+        for (path, method, ok) in [
+            ("/jobs/{id}", "put", "202"),
+            ("/jobs/{id}", "get", "200"),
+            ("/jobs/{id}", "delete", "204"),
+            ("/jobs/{id}/events", "get", "200"),
+            ("/jobs/{id}/cancel", "post", "202"),
+        ] {
+            let answers = responses(&document, path, method);
+            for status in [ok, "401", "403", "404", "503"] {
+                if status == "404" && method == "put" {
+                    continue;
+                }
+                assert!(answers.contains_key(status), "{method} {path} lacks {status}");
+            }
+        }
+        let accepted = &document["paths"]["/process"]["post"]["responses"]["202"];
+        assert_eq!(
+            accepted["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/JobState"
+        );
+        assert!(document["components"]["schemas"]["JobState"]["properties"]["status"].is_object());
+        let stream = &document["paths"]["/process"]["post"]["responses"]["200"]["content"];
+        assert!(stream["text/event-stream"].is_object(), "{stream}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod errors;
 mod execution;
 mod faults;
 mod inline;
+mod jobs;
 mod lifecycle;
 mod metrics;
 mod oip;
