@@ -2,6 +2,8 @@
 //! installs): bounds, events, leases and cancel, and Redis going away and coming back mid-test.
 //! Each test starts its own server on a free port, with no persistence, killed when the test ends.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -313,6 +315,18 @@ async fn a_lease_lasts_as_long_as_asked_and_carries_a_cancel_request() {
         "no cancel asked"
     );
     assert!(store.leased("job-1").await.unwrap());
+    // Other replicas (and people with redis-cli) read who runs it.
+    let mut raw = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let holder: String = redis::cmd("GET")
+        .arg("easymlserve:job:job-1:lease")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(holder, "replica-a");
     tokio::time::sleep(Duration::from_millis(450)).await;
     assert!(
         !store.leased("job-1").await.unwrap(),

@@ -18,6 +18,7 @@
 //!
 //! Redis going away is a [`StoreError::Unavailable`] within [`COMMAND_TIMEOUT`], never a panic or a hang;
 //! the connection manager reconnects in the background, so the store works again once Redis is back.
+//! It needs Redis 5 or later (its scripts read Redis's clock, then write) and no Redis module.
 
 use std::future::Future;
 use std::time::Duration;
@@ -37,6 +38,12 @@ const SOCKET_TIMEOUT: Duration = Duration::from_secs(1);
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// The prefix of every key.
 const PREFIX: &str = "easymlserve:";
+/// Every kept job, scored `+inf` while it runs and by its expiry time (ms) once over.
+const INDEX: &str = "easymlserve:jobs";
+/// The bytes each kept job takes.
+const SIZES: &str = "easymlserve:sizes";
+/// The bytes all kept jobs take.
+const BYTES: &str = "easymlserve:bytes";
 
 /// The scripts (`redis/*.lua`, each says its KEYS and ARGV), hashed once; `invoke_async` sends EVALSHA and
 /// loads a script Redis does not know (after a restart).
@@ -67,10 +74,6 @@ impl Keys {
         }
     }
 }
-
-const INDEX: &str = "easymlserve:jobs";
-const SIZES: &str = "easymlserve:sizes";
-const BYTES: &str = "easymlserve:bytes";
 
 /// Jobs, their events and leases in one Redis server, shared by every replica that uses it.
 pub struct RedisStore {
