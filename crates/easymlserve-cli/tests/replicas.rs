@@ -1,0 +1,381 @@
+//! Jobs shared by replicas through a real `redis-server`: two `easymlserve serve --python` processes on
+//! one Redis (submit on one, read status and events on the other; kill the first mid-job and see the
+//! job fail once its lease expires), Redis stopped and restarted mid-test (clear 503s, plain calls go
+//! on, jobs work again), and cancel of running Python jobs, one that stops and one that must be killed.
+//!
+//! They need a Python with pydantic (`$EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2`, made by `scripts/test`;
+//! without it they say they are skipped) and `redis-server` (a Debian package `scripts/test` installs;
+//! without it they fail, saying so).
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_easymlserve");
+
+fn python_bin() -> Option<PathBuf> {
+    match std::env::var_os("EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2") {
+        Some(venv) => Some(PathBuf::from(venv).join("bin/python")),
+        None => {
+            eprintln!("skipped: EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2 is not set; scripts/test creates it");
+            None
+        }
+    }
+}
+
+fn toolbox() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../easymlserve-worker/tests/services/toolbox.py")
+        .display()
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `redis-server` on a port of its own, killed on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is not installed: run scripts/test, which installs it (Debian package redis-server)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One replica: the binary serving the toolbox on a free port, its log collected, killed on drop.
+struct Replica {
+    child: Child,
+    url: String,
+    log: Arc<Mutex<Vec<String>>>,
+    http: reqwest::Client,
+}
+
+fn collect(output: impl Read + Send + 'static, log: &Arc<Mutex<Vec<String>>>) {
+    let log = Arc::clone(log);
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines() {
+            let Ok(line) = line else { break };
+            log.lock().unwrap().push(line);
+        }
+    });
+}
+
+impl Replica {
+    async fn start(python: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--python", &toolbox(), "--port", "0", "--workers", "1"])
+            .arg("--python-bin")
+            .arg(python)
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .env("EASYMLSERVE_LOG", "info")
+            .env_remove("EASYMLSERVE_API_KEYS")
+            .env_remove("EASYMLSERVE_PORT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        collect(child.stdout.take().unwrap(), &log);
+        collect(child.stderr.take().unwrap(), &log);
+        let started = Instant::now();
+        let url = loop {
+            let found = log.lock().unwrap().iter().find_map(|line| {
+                let at = line.find("listening on http://")? + "listening on ".len();
+                Some(line[at..].split_whitespace().next()?.to_owned())
+            });
+            if let Some(url) = found {
+                break url;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no start: {:?}",
+                log.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let replica = Self {
+            child,
+            url,
+            log,
+            http: reqwest::Client::new(),
+        };
+        while replica.get("/health/ready").await.0 != 200 {
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "not ready: {:?}",
+                replica.log.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        replica
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(format!("{}{path}", self.url)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Submits `body` as a job; returns its path.
+    async fn submit(&self, body: &Value) -> String {
+        let response = self
+            .http
+            .post(format!("{}/process", self.url))
+            .header("prefer", "respond-async")
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{:?}", response.text().await);
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    async fn wait_status(&self, job: &str, wanted: &[&str], within: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            let (status, state) = self.get(job).await;
+            if status == 200 && wanted.contains(&state["status"].as_str().unwrap_or("")) {
+                return state;
+            }
+            assert!(
+                started.elapsed() < within,
+                "{job} never became {wanted:?}: {status} {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The whole event stream of `job`, as (event name, data) pairs.
+    async fn events(&self, job: &str) -> Vec<(String, Value)> {
+        let text = tokio::time::timeout(Duration::from_secs(30), async {
+            let response = self.http.get(format!("{}{job}/events", self.url)).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        })
+        .await
+        .expect("the stream ends after the terminal event");
+        let mut events = Vec::new();
+        for block in text.replace("\r\n", "\n").split("\n\n") {
+            let name = block.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim);
+            let data = block.lines().find_map(|l| l.strip_prefix("data:")).map(str::trim);
+            if let (Some(name), Some(data)) = (name, data) {
+                events.push((name.to_owned(), serde_json::from_str(data).unwrap()));
+            }
+        }
+        events
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_a_job_and_a_dead_replicas_job_fails_when_its_lease_expires() {
+    let Some(python) = python_bin() else { return };
+    let redis = Redis::start(free_port());
+    let store = redis.url();
+    let flags = ["--job-store", store.as_str(), "--jobs-lease-secs", "1"];
+    let (a, b) = tokio::join!(Replica::start(&python, &flags), Replica::start(&python, &flags));
+
+    // Submitted on A, followed on B: the state and every event, up to the result.
+    let job = a.submit(&json!({"action": "progress", "n": 60})).await;
+    let running = b
+        .wait_status(&job, &["running", "succeeded"], Duration::from_secs(20))
+        .await;
+    assert!(running["started_at"].is_string(), "{running}");
+    let events = b.events(&job).await;
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.last(), Some(&"result"), "{names:?}");
+    assert!(names.contains(&"progress"), "{names:?}");
+    assert_eq!(events.last().unwrap().1["n"], 60);
+    let done = b.get(&job).await.1;
+    assert_eq!(done["status"], "succeeded");
+
+    // Canceled from B while A runs it: A's driver sees the request through Redis.
+    let long = a.submit(&json!({"action": "cancellable", "seconds": 30})).await;
+    b.wait_status(&long, &["running"], Duration::from_secs(20)).await;
+    let (status, _) = b.post(&format!("{long}/cancel"), &json!({})).await;
+    assert_eq!(status, 202);
+    let canceled = b.wait_status(&long, &["canceled"], Duration::from_secs(10)).await;
+    assert_eq!(canceled["error"]["error_type"], "canceled");
+
+    // A dies mid-job: B marks the job failed once A's lease has expired.
+    let orphan = a.submit(&json!({"action": "cancellable", "seconds": 60})).await;
+    b.wait_status(&orphan, &["running"], Duration::from_secs(20)).await;
+    drop(a);
+    let lost = b.wait_status(&orphan, &["failed"], Duration::from_secs(15)).await;
+    assert_eq!(lost["error"]["error_type"], "job_lost", "{lost}");
+    let events = b.events(&orphan).await;
+    assert_eq!(events.last().unwrap().0, "error");
+    assert_eq!(events.last().unwrap().1["error_type"], "job_lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_going_away_gives_clear_503s_and_jobs_come_back_with_it() {
+    let Some(python) = python_bin() else { return };
+    let port = free_port();
+    let mut redis = Redis::start(port);
+    let store = redis.url();
+    let server = Replica::start(&python, &["--job-store", store.as_str()]).await;
+    let job = server.submit(&json!({"action": "echo", "text": "before"})).await;
+    server.wait_status(&job, &["succeeded"], Duration::from_secs(20)).await;
+
+    redis.stop();
+    let (status, body) = server.get(&job).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (503, Some("job_store_unavailable")),
+        "{body}"
+    );
+    assert!(
+        body["error"].as_str().unwrap().contains("127.0.0.1"),
+        "the message names the store: {body}"
+    );
+    let response = server
+        .http
+        .post(format!("{}/process", server.url))
+        .header("prefer", "respond-async")
+        .json(&json!({"action": "echo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let (status, plain) = server
+        .post("/process", &json!({"action": "echo", "text": "plain"}))
+        .await;
+    assert_eq!(
+        (status, plain["text"].as_str()),
+        (200, Some("plain")),
+        "plain calls go on without Redis"
+    );
+
+    let _redis = Redis::start(port);
+    let started = Instant::now();
+    let again = loop {
+        let response = server
+            .http
+            .post(format!("{}/process", server.url))
+            .header("prefer", "respond-async")
+            .json(&json!({"action": "echo", "text": "after"}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 202 {
+            break response.headers()["location"].to_str().unwrap().to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "jobs did not come back with Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let done = server
+        .wait_status(&again, &["succeeded"], Duration::from_secs(20))
+        .await;
+    assert_eq!(done["result"]["text"], "after");
+    assert_eq!(server.get("/health/live").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canceling_python_jobs_stops_the_model_or_replaces_its_worker() {
+    let Some(python) = python_bin() else { return };
+    let server = Replica::start(&python, &[]).await;
+    let (_, first) = server.post("/process", &json!({"action": "echo"})).await;
+    let pid = first["pid"].as_u64().unwrap();
+
+    // A model that checks `ctx.cancelled` stops, and its worker lives on.
+    let job = server.submit(&json!({"action": "cancellable", "seconds": 30})).await;
+    server.wait_status(&job, &["running"], Duration::from_secs(10)).await;
+    let (status, state) = server.post(&format!("{job}/cancel"), &json!({})).await;
+    assert_eq!((status, state["status"].as_str()), (202, Some("canceled")), "{state}");
+    let (_, after) = server.post("/process", &json!({"action": "echo"})).await;
+    assert_eq!(after["pid"].as_u64(), Some(pid), "the worker that stopped was kept");
+
+    // A model that ignores the cancel is killed after the grace period and its worker replaced.
+    let job = server.submit(&json!({"action": "hang", "seconds": 30})).await;
+    server.wait_status(&job, &["running"], Duration::from_secs(10)).await;
+    let (status, state) = server.post(&format!("{job}/cancel"), &json!({})).await;
+    assert_eq!((status, state["status"].as_str()), (202, Some("canceled")), "{state}");
+    let started = Instant::now();
+    let replaced = loop {
+        let (status, body) = server.post("/process", &json!({"action": "echo"})).await;
+        if status == 200 {
+            break body["pid"].as_u64().unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{status} {body}");
+    };
+    assert_ne!(replaced, pid, "the hung worker was killed and a new one answers");
+    let metrics = server.http.get(format!("{}/metrics", server.url)).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains("easymlserve_jobs_total{outcome=\"canceled\"} 2"),
+        "{metrics}"
+    );
+}
