@@ -34,7 +34,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the model with the web GUI (the default).
-    Serve(ServeCmd),
+    Serve(Box<ServeCmd>),
     /// Train the U-Net on the training rows of the shipped image and save its weights.
     Train(TrainCmd),
     /// Score the U-Net and the classical baseline on the held-out rows.
@@ -102,7 +102,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve),
-        Some(Command::Serve(cmd)) => serve(cmd),
+        Some(Command::Serve(cmd)) => serve(*cmd),
         Some(Command::Train(cmd)) => run_training(&cmd),
         Some(Command::Evaluate(cmd)) => run_evaluation(&cmd),
         Some(Command::Tune(cmd)) => run_tuning(&cmd),

@@ -1,7 +1,8 @@
 //! The model: a small U-Net in candle (CPU) with three poolings and 8 to 64 channels, predicting three
 //! pixel classes (background, cell interior, cell boundary); and whole-image prediction, tiled so large
-//! images need bounded memory.
+//! images need bounded memory (and a long prediction can report each tile and stop between tiles).
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use anyhow::Context;
@@ -160,41 +161,41 @@ impl UNet {
     /// memory stays bounded. (Predicting strips on both cores at once was slower: candle's convolutions
     /// already use them.)
     pub fn predict(&self, image: &[f32], width: usize, height: usize) -> anyhow::Result<(Vec<f32>, Vec<f32>)> {
-        let small = width <= TILE + 2 * TILE_MARGIN && height <= TILE + 2 * TILE_MARGIN;
-        let tiles: Vec<Tile> = if small {
-            vec![Tile {
-                x0: 0,
-                y0: 0,
-                width,
-                height,
-                margin_x: 0,
-                margin_y: 0,
-            }]
-        } else {
-            (0..height)
-                .step_by(TILE)
-                .flat_map(|y0| (0..width).step_by(TILE).map(move |x0| (x0, y0)))
-                .map(|(x0, y0)| Tile {
-                    x0,
-                    y0,
-                    width: TILE.min(width - x0),
-                    height: TILE.min(height - y0),
-                    margin_x: TILE_MARGIN,
-                    margin_y: TILE_MARGIN,
-                })
-                .collect()
-        };
+        self.predict_tiled(
+            image,
+            width,
+            height,
+            Tiling::default(),
+            |_, _| ControlFlow::Continue(()),
+        )?
+        .context("the prediction stopped")
+    }
+
+    /// [`UNet::predict`] with `tiling`, calling `after_tile(done, tiles)` after each tile; its
+    /// `ControlFlow::Break` stops the prediction, which then gives `None`.
+    pub fn predict_tiled(
+        &self,
+        image: &[f32],
+        width: usize,
+        height: usize,
+        tiling: Tiling,
+        mut after_tile: impl FnMut(usize, usize) -> ControlFlow<()>,
+    ) -> anyhow::Result<Option<(Vec<f32>, Vec<f32>)>> {
+        let tiles = tiling.tiles(width, height);
         let mut background = vec![0f32; width * height];
         let mut interior = vec![0f32; width * height];
-        for tile in &tiles {
+        for (done, tile) in tiles.iter().enumerate() {
             let (bg, int) = self.predict_tile(image, width, height, tile)?;
             for y in 0..tile.height {
                 let row = (tile.y0 + y) * width + tile.x0;
                 background[row..row + tile.width].copy_from_slice(&bg[y * tile.width..(y + 1) * tile.width]);
                 interior[row..row + tile.width].copy_from_slice(&int[y * tile.width..(y + 1) * tile.width]);
             }
+            if after_tile(done + 1, tiles.len()).is_break() {
+                return Ok(None);
+            }
         }
-        Ok((background, interior))
+        Ok(Some((background, interior)))
     }
 
     /// The probabilities of one tile's core region, row-major.
@@ -227,6 +228,60 @@ impl UNet {
                 .collect()
         };
         Ok((core(&planes[0]), core(&planes[1])))
+    }
+}
+
+/// How an image is cut for prediction: squares of `tile` pixels a side, each predicted with `margin`
+/// pixels of context around it; an image no larger than `tile + 2 * margin` a side is predicted whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tiling {
+    /// Side of a tile, in pixels.
+    pub tile: usize,
+    /// Context on each side of a tile, cut off after prediction.
+    pub margin: usize,
+}
+
+impl Default for Tiling {
+    /// `TILE` with `TILE_MARGIN`.
+    fn default() -> Self {
+        Self {
+            tile: TILE,
+            margin: TILE_MARGIN,
+        }
+    }
+}
+
+impl Tiling {
+    /// The tiles of a `width` x `height` image, row by row.
+    fn tiles(self, width: usize, height: usize) -> Vec<Tile> {
+        let whole = self.tile + 2 * self.margin;
+        if (width <= whole && height <= whole) || self.tile == 0 {
+            return vec![Tile {
+                x0: 0,
+                y0: 0,
+                width,
+                height,
+                margin_x: 0,
+                margin_y: 0,
+            }];
+        }
+        (0..height)
+            .step_by(self.tile)
+            .flat_map(|y0| (0..width).step_by(self.tile).map(move |x0| (x0, y0)))
+            .map(|(x0, y0)| Tile {
+                x0,
+                y0,
+                width: self.tile.min(width - x0),
+                height: self.tile.min(height - y0),
+                margin_x: self.margin,
+                margin_y: self.margin,
+            })
+            .collect()
+    }
+
+    /// How many tiles a `width` x `height` image is predicted in.
+    pub fn count(self, width: usize, height: usize) -> usize {
+        self.tiles(width, height).len()
     }
 }
 
@@ -281,6 +336,39 @@ mod tests {
             .to_scalar::<f32>()
             .unwrap();
         assert!(diff < 1e-4, "the modes differ by {diff}");
+    }
+
+    #[test]
+    fn tiles_cover_the_image_once_and_a_break_stops_after_that_tile() {
+        let tiling = Tiling { tile: 32, margin: 8 };
+        assert_eq!(tiling.count(48, 48), 1, "small enough to predict whole");
+        assert_eq!(tiling.count(96, 49), 6);
+        let mut covered = vec![0u8; 96 * 49];
+        for t in tiling.tiles(96, 49) {
+            for y in t.y0..t.y0 + t.height {
+                covered[y * 96 + t.x0..y * 96 + t.x0 + t.width]
+                    .iter_mut()
+                    .for_each(|c| *c += 1);
+            }
+        }
+        assert!(covered.iter().all(|c| *c == 1));
+
+        let map = VarMap::new();
+        let net = UNet::new(VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu)).unwrap();
+        let image = vec![0.5f32; 96 * 49];
+        let mut calls = Vec::new();
+        let stopped = net
+            .predict_tiled(&image, 96, 49, tiling, |done, n| {
+                calls.push((done, n));
+                if done == 2 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        assert!(stopped.is_none());
+        assert_eq!(calls, [(1, 6), (2, 6)]);
     }
 
     #[test]

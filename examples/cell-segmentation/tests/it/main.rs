@@ -7,6 +7,7 @@ mod browser;
 mod desktop;
 mod fuzz;
 mod onnx;
+mod progress;
 mod service;
 mod ui;
 mod util;
