@@ -226,3 +226,88 @@ impl JobStore for MemoryStore {
         Box::pin(async { Ok(true) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use easymlserve_core::{JobEventKind, JobStatus};
+
+    use super::*;
+
+    fn record(id: &str) -> JobRecord {
+        JobRecord::queued(id.to_owned(), None, "digest".to_owned(), "test:1".to_owned())
+    }
+
+    fn event(id: u64, kind: JobEventKind) -> JobEvent {
+        JobEvent { id, kind }
+    }
+
+    #[tokio::test]
+    async fn events_are_trimmed_oldest_first_and_the_end_is_final() {
+        let store = MemoryStore::new(Limits {
+            max_events: 3,
+            ..Limits::default()
+        });
+        let mut job = record("a");
+        assert_eq!(store.create(job.clone()).await, Ok(Created::New));
+        for n in 1..=5 {
+            job.last_event = n;
+            assert!(
+                store
+                    .update(job.clone(), Some(event(n, JobEventKind::Started {})))
+                    .await
+                    .unwrap()
+            );
+        }
+        job.status = JobStatus::Succeeded;
+        job.last_event = 6;
+        let result = JobEventKind::Result(serde_json::json!({"ok": true}));
+        assert!(store.update(job.clone(), Some(event(6, result))).await.unwrap());
+        let kept: Vec<u64> = store.events("a", 0).await.unwrap().iter().map(|e| e.id).collect();
+        assert_eq!(kept, [4, 5, 6], "the newest three, the terminal one among them");
+        job.status = JobStatus::Failed;
+        assert!(!store.update(job, None).await.unwrap(), "a finished job stays finished");
+        assert_eq!(store.get("a").await.unwrap().unwrap().status, JobStatus::Succeeded);
+        assert!(matches!(store.create(record("a")).await, Ok(Created::Exists(_))));
+    }
+
+    #[tokio::test]
+    async fn the_byte_bound_refuses_new_jobs_until_one_is_deleted() {
+        let size = record("a").size();
+        let store = MemoryStore::new(Limits {
+            max_bytes: size * 2 + size / 2,
+            ..Limits::default()
+        });
+        store.create(record("a")).await.unwrap();
+        store.create(record("b")).await.unwrap();
+        let full = store.create(record("c")).await.unwrap_err();
+        assert!(full.to_string().contains("--jobs-max-bytes"), "{full}");
+        assert!(store.delete("a").await.unwrap());
+        assert_eq!(store.create(record("c")).await, Ok(Created::New));
+    }
+
+    #[tokio::test]
+    async fn a_waiter_wakes_when_an_event_arrives() {
+        let store = Arc::new(MemoryStore::new(Limits::default()));
+        let mut job = record("w");
+        store.create(job.clone()).await.unwrap();
+        let waiter = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let started = Instant::now();
+                store.wait("w", 0, Duration::from_secs(10)).await;
+                started.elapsed()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        job.last_event = 1;
+        store
+            .update(job, Some(event(1, JobEventKind::Started {})))
+            .await
+            .unwrap();
+        let waited = waiter.await.unwrap();
+        assert!(
+            waited < Duration::from_secs(5),
+            "woken by the update, not the timeout: {waited:?}"
+        );
+    }
+}
