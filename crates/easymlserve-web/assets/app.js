@@ -1,5 +1,6 @@
 // The web GUI's main script: reads the UI spec from the server, draws the form and the result slots,
-// submits the form as multipart data, and shows progress, results and errors. Stateless on the server.
+// submits the form as multipart data (as a job with progress when the service offers jobs, see
+// progress.js), and shows results and errors.
 "use strict";
 
 (function () {
@@ -96,21 +97,13 @@
     link.href = URL.createObjectURL(new Blob([JSON.stringify(request, null, 2) + "\n"], { type: "application/json" }));
   }
 
-  async function submit(event) {
-    event.preventDefault();
-    if (busy) return;
-    banner("");
-    widgets.forEach((w) => w.setError(null));
-    const fd = new FormData();
-    widgets.forEach((w) => w.collect(fd));
-    busy = true;
-    const button = $("submit");
-    button.disabled = true;
-    $("results").setAttribute("aria-busy", "true");
+  // Runs the form data plainly with POST submit; resolves like EmsJobs.submit.
+  async function plainSubmit(fd) {
     const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
     const status = $("status");
     const tick = () => {
-      status.replaceChildren(make("span", { class: "spinner", "aria-hidden": "true" }), document.createTextNode(`Running… ${((performance.now() - started) / 1000).toFixed(1)} s`));
+      status.replaceChildren(make("span", { class: "spinner", "aria-hidden": "true" }), document.createTextNode(`Running… ${elapsed().toFixed(1)} s`));
     };
     tick();
     const timer = setInterval(tick, 100);
@@ -119,29 +112,61 @@
       try {
         response = await fetch("submit", { method: "POST", body: fd, headers: headers() });
       } catch (_) {
-        showError({ error: "The GUI server cannot be reached. Check your connection and that the server is running." });
-        status.textContent = "Failed.";
-        return;
+        return { offline: true, error: { error: "The GUI server cannot be reached. Check your connection and that the server is running." } };
       }
-      const seconds = ((performance.now() - started) / 1000).toFixed(2);
-      if (!response.ok) {
-        showError(await readError(response));
-        status.textContent = `Failed after ${seconds} s.`;
-        return;
-      }
-      const answer = await response.json();
-      for (const entry of answer.outputs) {
-        const slotRef = slots.get(entry.name);
-        if (slotRef) window.EmsOutputs.show(slotRef, entry.value);
-      }
-      showApi(answer.request);
-      status.textContent = `Done in ${seconds} s.`;
+      if (!response.ok) return { error: await readError(response), seconds: elapsed() };
+      return { answer: await response.json(), seconds: elapsed() };
     } finally {
       clearInterval(timer);
+    }
+  }
+
+  const jobApi = { headers, readError };
+
+  // Runs `work` (a submission or a resumed job) with the form locked, then shows its outcome.
+  async function running(work) {
+    if (busy) return;
+    busy = true;
+    const button = $("submit");
+    button.disabled = true;
+    $("results").setAttribute("aria-busy", "true");
+    $("status").textContent = "";
+    const started = performance.now();
+    try {
+      const outcome = await work();
+      const seconds = outcome.seconds ?? (performance.now() - started) / 1000;
+      const took = outcome.offline ? "" : ` ${seconds.toFixed(2)} s`;
+      if (outcome.answer) {
+        for (const entry of outcome.answer.outputs) {
+          const slotRef = slots.get(entry.name);
+          if (slotRef) window.EmsOutputs.show(slotRef, entry.value);
+        }
+        showApi(outcome.answer.request);
+        $("status").textContent = `Done in${took}.`;
+      } else if (outcome.canceled) {
+        $("status").textContent = took ? `Canceled after${took}.` : "Canceled.";
+      } else {
+        showError(outcome.error);
+        $("status").textContent = took ? `Failed after${took}.` : "Failed.";
+      }
+    } finally {
       busy = false;
       button.disabled = false;
       $("results").setAttribute("aria-busy", "false");
     }
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    if (busy) return;
+    banner("");
+    widgets.forEach((w) => w.setError(null));
+    const fd = new FormData();
+    widgets.forEach((w) => w.collect(fd));
+    await running(async () => {
+      const outcome = spec.jobs ? await window.EmsJobs.submit(fd, jobApi) : { fallback: true };
+      return outcome.fallback ? plainSubmit(fd) : outcome;
+    });
   }
 
   function clear() {
@@ -186,6 +211,9 @@
     $("clear").addEventListener("click", clear);
     $("copy-curl").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("curl").textContent));
     document.body.dataset.ready = "true";
+    // A reload while a job ran: its id is in the fragment, so follow it again.
+    const job = window.EmsJobs.fragmentJob();
+    if (job) running(() => window.EmsJobs.resume(job, jobApi));
   }
 
   start();

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use easymlserve_core::ui::UiError;
 use easymlserve_core::{CallError, ErrorBody};
 
-/// An error answer of `/ui/submit` or `/ui/preview`.
+/// An error answer of `/ui/submit`, `/ui/preview` or the `/ui/jobs` routes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .body.error)]
 pub struct UiApiError {
@@ -64,6 +64,46 @@ impl UiApiError {
             500,
             "ui_error",
             format!("the answer could not be shown: {}", err.message),
+            None,
+        )
+    }
+
+    /// 501: the service offers no jobs, so the page submits with `/ui/submit` and shows no progress.
+    pub fn no_jobs() -> Self {
+        Self::new(
+            501,
+            "jobs_unavailable",
+            "this service offers no jobs; submit the form with /ui/submit".to_owned(),
+            None,
+        )
+    }
+
+    /// 404: the page submitted no job `id`, or so many since that it was forgotten.
+    pub fn no_job(id: &str) -> Self {
+        Self::new(
+            404,
+            "job_not_found",
+            format!("no job `{id}` was submitted from this page, or it was forgotten"),
+            None,
+        )
+    }
+
+    /// 403: the job was submitted with another API key.
+    pub fn not_owner() -> Self {
+        Self::new(
+            403,
+            "forbidden",
+            "this job was submitted with another API key".to_owned(),
+            None,
+        )
+    }
+
+    /// 500: rendering the answer failed part-way before, so it cannot be shown.
+    pub fn presentation_lost() -> Self {
+        Self::new(
+            500,
+            "ui_error",
+            "the answer could not be shown: rendering it failed before".to_owned(),
             None,
         )
     }

@@ -9,9 +9,16 @@
 //! one part per input named after it; the answer is `{"outputs": [{"name", "kind", "value"}], "request",
 //! "elapsed_ms"}`, or an error `{"error", "error_type", "field"}`. `POST /ui/preview` parses one
 //! uploaded file as its input would and describes it, so problems show before submitting.
+//!
+//! When the service offers jobs (`ServiceCaller::jobs`), the page submits with `POST /ui/jobs` instead
+//! and follows `GET /ui/jobs/{id}/events` (Server-Sent Events: `queued`, `started`, `progress`, then
+//! `outputs` with what `/ui/submit` answers, or `error`), showing a progress bar and a Cancel button
+//! (`POST /ui/jobs/{id}/cancel`); the job's id in the URL fragment lets a reloaded page find it again.
 
 mod error;
+mod events;
 mod form;
+mod jobs;
 mod routes;
 mod runner;
 mod standalone;

@@ -1,16 +1,18 @@
 //! The GUI's routes: the page and its embedded assets (open), and the form endpoints that run the
-//! model (protected by the server's API keys when co-hosted).
+//! model, plainly or as a job the page follows (protected by the server's API keys when co-hosted).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use easymlserve_core::ui::RawInput;
 
 use crate::error::UiApiError;
+use crate::events::follow;
 use crate::form::read_form;
 use crate::runner::UiRunner;
 
@@ -19,7 +21,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
                    connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The embedded assets: name, MIME type, contents.
-const ASSETS: [(&str, &str, &str); 5] = [
+const ASSETS: [(&str, &str, &str); 6] = [
     (
         "style.css",
         "text/css; charset=utf-8",
@@ -41,6 +43,11 @@ const ASSETS: [(&str, &str, &str); 5] = [
         include_str!("../assets/outputs.js"),
     ),
     (
+        "progress.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/progress.js"),
+    ),
+    (
         "plot.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/plot.js"),
@@ -53,7 +60,8 @@ const INDEX: &str = include_str!("../assets/index.html");
 pub struct UiRoutes {
     /// `/ui`, `/ui/`, `/ui/assets/{file}`, `/ui/spec`.
     pub public: Router,
-    /// `POST /ui/submit`, `POST /ui/preview`.
+    /// `POST /ui/submit`, `POST /ui/preview`, `POST /ui/jobs`, `GET /ui/jobs/{id}/events`,
+    /// `POST /ui/jobs/{id}/cancel`.
     pub protected: Router,
 }
 
@@ -69,6 +77,9 @@ pub fn ui_routes(runner: Arc<UiRunner>) -> UiRoutes {
     let protected = Router::new()
         .route("/ui/submit", post(submit))
         .route("/ui/preview", post(preview))
+        .route("/ui/jobs", post(submit_job))
+        .route("/ui/jobs/{id}/events", get(job_events))
+        .route("/ui/jobs/{id}/cancel", post(cancel_job))
         .layer(DefaultBodyLimit::max(runner.body_limit().saturating_add(64 * 1024)))
         .with_state(runner);
     UiRoutes { public, protected }
@@ -117,4 +128,54 @@ async fn preview(State(runner): State<Arc<UiRunner>>, form: Multipart) -> Result
     }
     let preview = runner.preview(&name, value)?;
     Ok(axum::Json(preview).into_response())
+}
+
+/// `POST /ui/jobs`: the form of `/ui/submit`, submitted as a job: `{"job": id}`; 501 without jobs.
+async fn submit_job(
+    State(runner): State<Arc<UiRunner>>,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Result<Response, UiApiError> {
+    let raw = read_form(form, runner.input_names()?, runner.body_limit()).await?;
+    let id = runner.submit_job(raw, runner.owner(&headers)).await?;
+    Ok(axum::Json(serde_json::json!({ "job": id })).into_response())
+}
+
+/// `GET /ui/jobs/{id}/events`: the job's events after the `Last-Event-ID` header's, as SSE.
+async fn job_events(
+    State(runner): State<Arc<UiRunner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, UiApiError> {
+    let job = runner.job(&id, runner.owner(&headers))?;
+    runner.job_caller()?;
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let events = Sse::new(follow(Arc::clone(&runner), id, job, after)).keep_alive(KeepAlive::default());
+    let mut response = events.into_response();
+    // Proxies that buffer responses (nginx) would hold the events back.
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// `POST /ui/jobs/{id}/cancel`: asks the service to cancel the job; its stream then ends with an
+/// `error` of type `canceled`. `202 {"job": id}`.
+async fn cancel_job(
+    State(runner): State<Arc<UiRunner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, UiApiError> {
+    runner.job(&id, runner.owner(&headers))?;
+    let names = runner.input_names()?;
+    runner
+        .job_caller()?
+        .cancel(&id)
+        .await
+        .map_err(|err| UiApiError::from_call(err, names))?;
+    Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({ "job": id }))).into_response())
 }

@@ -1,16 +1,17 @@
 //! The UI runner: parses the form against the UI's inputs, runs `prepare_request`, calls the service,
-//! runs `process_response`, and checks the outputs against the UI's spec. Stateless: nothing outlives
-//! the request.
+//! runs `process_response`, and checks the outputs against the UI's spec. A plain submission is
+//! stateless; a job keeps its prepared request in the runner's [`JobBook`] until its answer is shown.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use easymlserve_core::ServiceCaller;
 use easymlserve_core::ui::{DynUi, InputValue, OutputEntry, RawInput, RunError, UiSession, UiSpec};
+use easymlserve_core::{CallError, JobCaller, JobFailure, ServiceCaller};
 use serde::Serialize;
 
 use crate::error::UiApiError;
+use crate::jobs::{JobBook, Owner, PageJob};
 
 /// What the page needs to know besides the components.
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +30,8 @@ pub struct PageSpec {
     pub ui: UiSpec,
     /// Page settings.
     pub page: PageInfo,
+    /// Whether the service offers jobs, so the page submits with `/ui/jobs` and shows progress.
+    pub jobs: bool,
 }
 
 /// The answer of a submission.
@@ -92,6 +95,7 @@ pub struct UiRunner {
     caller: Arc<dyn ServiceCaller>,
     page: PageInfo,
     body_limit: usize,
+    jobs: JobBook,
 }
 
 impl UiRunner {
@@ -102,6 +106,7 @@ impl UiRunner {
             caller,
             page,
             body_limit,
+            jobs: JobBook::default(),
         }
     }
 
@@ -116,6 +121,7 @@ impl UiRunner {
             caller,
             page,
             body_limit,
+            jobs: JobBook::default(),
         }
     }
 
@@ -138,6 +144,7 @@ impl UiRunner {
         Ok(PageSpec {
             ui: self.session()?.spec().clone(),
             page: self.page.clone(),
+            jobs: self.caller.jobs().is_some(),
         })
     }
 
@@ -159,16 +166,68 @@ impl UiRunner {
         let done = session
             .run(&values, self.caller.as_ref())
             .await
-            .map_err(|err| match err {
-                RunError::Input(e) => UiApiError::invalid(e),
-                RunError::Service(e) => UiApiError::from_call(e, session.input_names()),
-                RunError::Present(e) => UiApiError::presentation(e),
-            })?;
+            .map_err(|err| run_error(err, session))?;
         Ok(SubmitAnswer {
             outputs: done.outputs.0,
             request: done.request,
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
+    }
+
+    /// The service's jobs; 501 when it offers none.
+    pub fn job_caller(&self) -> Result<&dyn JobCaller, UiApiError> {
+        self.caller.jobs().ok_or_else(UiApiError::no_jobs)
+    }
+
+    /// Who sends `headers`, as the job routes compare it.
+    pub fn owner(&self, headers: &axum::http::HeaderMap) -> Owner {
+        self.jobs.owner(headers)
+    }
+
+    /// Parses the form, prepares the request and submits it as a job; returns the job's id.
+    pub async fn submit_job(&self, raw: BTreeMap<String, RawInput>, owner: Owner) -> Result<String, UiApiError> {
+        let session = self.session()?;
+        let jobs = self.job_caller()?;
+        let values = session.parse_inputs(raw).map_err(UiApiError::invalid)?;
+        let prepared = session.prepare(&values).map_err(|err| run_error(err, session))?;
+        let id = jobs
+            .submit(prepared.json.clone())
+            .await
+            .map_err(|err| UiApiError::from_call(err, session.input_names()))?;
+        self.jobs.insert(id.clone(), owner, prepared);
+        Ok(id)
+    }
+
+    /// A job this page submitted, for `owner`.
+    pub fn job(&self, id: &str, owner: Owner) -> Result<Arc<PageJob>, UiApiError> {
+        self.jobs.get(id, owner)
+    }
+
+    /// The outputs of `job` from the service's `response`, rendered by `process_response` the first time.
+    pub async fn show_job(&self, job: &PageJob, response: serde_json::Value) -> Result<SubmitAnswer, UiApiError> {
+        let session = self.session()?;
+        job.show(|prepared| {
+            let request = prepared.json.clone();
+            let outputs = session
+                .present(prepared, response)
+                .map_err(|err| run_error(err, session))?;
+            Ok(SubmitAnswer {
+                outputs: outputs.0,
+                request,
+                elapsed_ms: job.submitted.elapsed().as_millis() as u64,
+            })
+        })
+        .await
+    }
+
+    /// A job's failure as the page shows it: a `field` that is no input is dropped.
+    pub fn job_error(&self, failure: JobFailure) -> UiApiError {
+        let names = self.session().map(UiSession::input_names).unwrap_or_default();
+        let err = CallError {
+            status: Some(failure.status),
+            body: failure.body,
+        };
+        UiApiError::from_call(err, names)
     }
 
     /// Parses one uploaded file as its input would, and describes it.
@@ -204,5 +263,14 @@ impl UiRunner {
             },
             _ => return Err(UiApiError::bad_form(format!("`{name}` is not a file input"))),
         })
+    }
+}
+
+/// A run's error as the page shows it.
+fn run_error(err: RunError, session: &UiSession) -> UiApiError {
+    match err {
+        RunError::Input(e) => UiApiError::invalid(e),
+        RunError::Service(e) => UiApiError::from_call(e, session.input_names()),
+        RunError::Present(e) => UiApiError::presentation(e),
     }
 }

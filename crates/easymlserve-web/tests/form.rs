@@ -123,7 +123,14 @@ async fn the_page_is_self_contained_and_locked_down() {
         "{csp}"
     );
     let html = page.text().await.unwrap();
-    for asset in ["style.css", "app.js", "inputs.js", "outputs.js", "plot.js"] {
+    for asset in [
+        "style.css",
+        "app.js",
+        "inputs.js",
+        "outputs.js",
+        "progress.js",
+        "plot.js",
+    ] {
         assert!(html.contains(&format!("assets/{asset}")), "{asset} not linked");
         let body = reqwest::get(format!("{url}/ui/assets/{asset}"))
             .await

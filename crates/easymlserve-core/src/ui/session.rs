@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{DynUi, InputValues, OutputEntry, OutputKind, OutputValue, OutputValues, RawInput, UiError, UiSpec};
+use super::{
+    DynUi, InputValues, OutputEntry, OutputKind, OutputValue, OutputValues, Prepared, RawInput, UiError, UiSpec,
+};
 use crate::{CallError, ServiceCaller};
 
 /// Why a run did not produce outputs.
@@ -77,12 +79,25 @@ impl UiSession {
 
     /// Prepares the request, calls the service and presents the answer.
     pub async fn run(&self, values: &InputValues, caller: &dyn ServiceCaller) -> Result<Completed, RunError> {
-        let prepared = self.ui.prepare(values).map_err(RunError::Input)?;
+        let prepared = self.prepare(values)?;
         let request = prepared.json.clone();
         let response = caller.call(prepared.json.clone()).await.map_err(RunError::Service)?;
+        let outputs = self.present(prepared, response)?;
+        Ok(Completed { request, outputs })
+    }
+
+    /// The first half of [`UiSession::run`]: runs `prepare_request`. A GUI that submits the request as a
+    /// job keeps the result until the job's answer arrives.
+    pub fn prepare(&self, values: &InputValues) -> Result<Prepared, RunError> {
+        self.ui.prepare(values).map_err(RunError::Input)
+    }
+
+    /// The second half of [`UiSession::run`]: runs `process_response` on the service's answer to
+    /// `prepared` and checks the outputs against the spec.
+    pub fn present(&self, prepared: Prepared, response: serde_json::Value) -> Result<OutputValues, RunError> {
         let outputs = self.ui.present(prepared, response).map_err(RunError::Present)?;
         self.check_outputs(&outputs.0).map_err(RunError::Present)?;
-        Ok(Completed { request, outputs })
+        Ok(outputs)
     }
 
     /// Every output must be declared in the spec, with the kind declared there.
