@@ -5,6 +5,7 @@
 
 mod components;
 mod jobs;
+mod oip;
 
 use easymlserve_core::{ErrorBody, ServiceSpec, example_from_schema, schema_for};
 use serde_json::{Value, json};
@@ -72,8 +73,13 @@ pub fn openapi_document(spec: &ServiceSpec, auth: bool) -> Value {
         }},
     });
     jobs::extend_process(&mut document["paths"]["/process"]["post"], &job_state);
-    if let (Some(paths), Value::Object(more)) = (document["paths"].as_object_mut(), job_paths) {
-        paths.extend(more);
+    let oip_paths = oip::paths(&errors, &security);
+    if let Some(paths) = document["paths"].as_object_mut() {
+        for more in [job_paths, oip_paths] {
+            if let Value::Object(more) = more {
+                paths.extend(more);
+            }
+        }
     }
     if auth {
         document["components"]["securitySchemes"] = json!({
@@ -258,6 +264,14 @@ mod tests {
             "#/components/schemas/JobState"
         );
         assert!(document["components"]["schemas"]["JobState"]["properties"]["status"].is_object());
+        for path in [
+            "/v2",
+            "/v2/health/ready",
+            "/v2/models/{model}",
+            "/v2/models/{model}/versions/{version}/infer",
+        ] {
+            assert!(document["paths"][path].is_object(), "{path} is documented");
+        }
         let stream = &document["paths"]["/process"]["post"]["responses"]["200"]["content"];
         assert!(stream["text/event-stream"].is_object(), "{stream}");
     }
