@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the models (the default); trains first if the models folder has none.
-    Serve(ServeCmd),
+    Serve(Box<ServeCmd>),
     /// Train the three models, score them on the test years, and save them.
     Train(TrainCmd),
     /// Rebuild the synthetic series and the monthly sample files from the ingredients.
@@ -85,7 +85,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve),
-        Some(Command::Serve(cmd)) => serve(cmd),
+        Some(Command::Serve(cmd)) => serve(*cmd),
         Some(Command::Train(cmd)) => run_training(&cmd),
         Some(Command::Generate) => generate(),
         Some(Command::Openapi) => openapi(),

@@ -1,18 +1,25 @@
 //! The forecasting service, wire-compatible with the original EasyMLServe example: `{"models", "time",
 //! "energy"}` in, `{"forecasts": [{"model", "time", "energy"}]}` out, one forecast per input hour from
 //! the 24th on, stamped 24 hours later in the input's own time format. Input the original answered
-//! with 500 is refused here with 422 naming the field.
+//! with 500 is refused here with 422 naming the field. A long request (a year of hours and more)
+//! reports its progress per model and piece of hours, and stops between pieces when canceled.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
+use easymlserve::core::Capabilities;
 use easymlserve::prelude::*;
 
-use crate::features::{HOUR_MS, WINDOW, denormalise, forecast_features};
+use crate::features::{HOUR_MS, N_FEATURES, WINDOW, denormalise, forecast_features};
 use crate::models::{Model, ModelKind};
 use crate::stamp::Stamp;
 
 /// The most hours one request may hold (about eleven years).
 pub const MAX_HOURS: usize = 100_000;
+
+/// Hours each model forecasts between two progress reports and cancellation checks: about 0.2 s of
+/// the SVR, so a month is one piece and the longest request about 25 per model.
+pub const CHUNK_HOURS: usize = 4096;
 
 /// An hourly load series and the models to forecast it with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -163,6 +170,7 @@ fn describe_step(ms: i64) -> String {
 pub struct LoadForecaster {
     models_dir: PathBuf,
     models: Vec<Model>,
+    chunk_hours: usize,
 }
 
 impl LoadForecaster {
@@ -171,6 +179,7 @@ impl LoadForecaster {
         Self {
             models_dir: models_dir.into(),
             models: Vec::new(),
+            chunk_hours: CHUNK_HOURS,
         }
     }
 
@@ -179,7 +188,17 @@ impl LoadForecaster {
         Self {
             models_dir: PathBuf::new(),
             models,
+            chunk_hours: CHUNK_HOURS,
         }
+    }
+
+    /// Forecasts `hours` hours per model between progress reports (rounded up to a multiple of the
+    /// SVR's row tile, so the forecasts are the same as in one piece); [`CHUNK_HOURS`] by default.
+    #[must_use]
+    pub fn with_chunk_hours(mut self, hours: usize) -> Self {
+        let tile = crate::svr_kernel::ROWS;
+        self.chunk_hours = hours.max(1).div_ceil(tile) * tile;
+        self
     }
 
     fn model(&self, kind: ModelKind) -> Result<&Model, ServiceError> {
@@ -191,28 +210,44 @@ impl LoadForecaster {
 
     /// Forecasts a validated request.
     pub fn forecast(&self, request: &ValidRequest) -> Result<ForecastResponse, ServiceError> {
+        self.forecast_in(request, &Context::detached())
+    }
+
+    /// Forecasts a validated request for a caller that follows it: each model reports through `ctx`
+    /// after each piece of [`CHUNK_HOURS`] hours, and stops before the next once `ctx` is canceled.
+    pub fn forecast_in(&self, request: &ValidRequest, ctx: &Context) -> Result<ForecastResponse, ServiceError> {
         let epoch_ms: Vec<i64> = request.stamps.iter().map(|s| s.epoch_ms).collect();
-        let features = forecast_features(&epoch_ms, &request.energy);
-        let time: Vec<String> = request.stamps[WINDOW - 1..]
-            .iter()
-            .map(|s| s.shifted_text(24))
-            .collect();
         let models: Vec<&Model> = request
             .models
             .iter()
             .map(|kind| self.model(*kind))
             .collect::<Result<_, _>>()?;
+        let hours = epoch_ms.len() + 1 - WINDOW;
+        ctx.progress(
+            0.0,
+            format!("forecasting {hours} hours with {}", names(&request.models)),
+        );
+        let features = forecast_features(&epoch_ms, &request.energy);
+        let time: Vec<String> = request.stamps[WINDOW - 1..]
+            .iter()
+            .map(|s| s.shifted_text(24))
+            .collect();
+        let tally = Tally {
+            done: Mutex::new(0),
+            total: hours * models.len(),
+            hours,
+        };
         // Each model on its own thread: the forest and the SVR take similar time.
         let predictions = std::thread::scope(|scope| {
             let handles: Vec<_> = models
                 .iter()
-                .map(|model| scope.spawn(|| model.predict(&features)))
+                .map(|model| scope.spawn(|| self.predict_in_chunks(model, &features, &tally, ctx)))
                 .collect();
             handles
                 .into_iter()
-                .map(|h| match h.join() {
-                    Ok(result) => result.map_err(ServiceError::failed),
-                    Err(_) => Err(ServiceError::failed("a model panicked")),
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(ServiceError::failed("a model panicked")))
                 })
                 .collect::<Result<Vec<_>, _>>()
         })?;
@@ -230,6 +265,55 @@ impl LoadForecaster {
             })
             .collect();
         Ok(ForecastResponse { forecasts })
+    }
+
+    /// One model's predictions for every feature row, a piece of `chunk_hours` rows at a time.
+    fn predict_in_chunks(
+        &self,
+        model: &Model,
+        features: &[f64],
+        tally: &Tally,
+        ctx: &Context,
+    ) -> Result<Vec<f64>, ServiceError> {
+        let mut out = Vec::with_capacity(features.len() / N_FEATURES);
+        for chunk in features.chunks(self.chunk_hours * N_FEATURES) {
+            ctx.check_cancelled()?;
+            out.extend(model.predict(chunk).map_err(ServiceError::failed)?);
+            tally.add(model.kind(), chunk.len() / N_FEATURES, out.len(), ctx);
+        }
+        Ok(out)
+    }
+}
+
+/// The hours forecast so far by all models of one request, reported in order.
+struct Tally {
+    done: Mutex<usize>,
+    /// Hours times models.
+    total: usize,
+    /// Hours per model.
+    hours: usize,
+}
+
+impl Tally {
+    /// Counts `rows` more hours of `model` (which has done `model_done`) and reports the total.
+    fn add(&self, model: ModelKind, rows: usize, model_done: usize, ctx: &Context) {
+        // Reporting under the lock keeps the fractions rising, whichever thread reports.
+        let Ok(mut done) = self.done.lock() else { return };
+        *done += rows;
+        if ctx.wants_progress() {
+            let message = format!("{}: {model_done} of {} hours", model.name(), self.hours);
+            ctx.progress(*done as f64 / self.total.max(1) as f64, message);
+        }
+    }
+}
+
+/// `LR, SVR and RF`.
+fn names(models: &[ModelKind]) -> String {
+    let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -260,6 +344,18 @@ impl Service for LoadForecaster {
 
     fn process(&self, request: ForecastRequest) -> Result<ForecastResponse, ServiceError> {
         self.forecast(&ValidRequest::parse(request)?)
+    }
+
+    fn process_with(&self, request: ForecastRequest, ctx: &Context) -> Result<ForecastResponse, ServiceError> {
+        self.forecast_in(&ValidRequest::parse(request)?, ctx)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            progress: true,
+            cancellation: true,
+            ..Capabilities::default()
+        }
     }
 
     fn example_request(&self) -> Option<serde_json::Value> {

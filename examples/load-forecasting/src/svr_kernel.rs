@@ -12,8 +12,8 @@ use crate::fast_exp::exp_in_place;
 
 /// Support vectors per tile (two SSE2 registers of f64 per row).
 const SVS: usize = 4;
-/// Rows per tile.
-const ROWS: usize = 4;
+/// Rows per tile (rows predicted in pieces of a multiple of this give the same values as in one call).
+pub const ROWS: usize = 4;
 
 /// Support vectors regrouped for [`decision`]: panels of `SVS` vectors stored feature by feature.
 struct Packed {

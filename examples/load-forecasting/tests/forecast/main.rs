@@ -7,6 +7,7 @@
 
 mod binary;
 mod http;
+mod progress;
 mod ui;
 mod util;
 mod validation;
