@@ -1,15 +1,18 @@
 //! `DesktopApp`: the state and the view of the desktop GUI, as a pure egui function (`ui`) that tests
 //! drive headless. Requests run on a background runtime; the window keeps drawing, shows a spinner and
-//! the elapsed time, and offers Cancel.
+//! the elapsed time, and offers Cancel. A service that offers jobs gets its request as a job, shown
+//! with a progress bar, and Cancel cancels it there.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use easymlserve_client::Client;
+use easymlserve_core::ServiceCaller;
 use easymlserve_core::ui::{Completed, DynUi, OutputValues, RunError, UiSession};
 
 use crate::inputs::{InputState, input_ui};
+use crate::job::{JobProgress, SharedProgress, cancel_job, lock, progress_ui, run_job};
 use crate::outputs::{OutputCache, output_ui};
 
 type Shared<T> = Arc<Mutex<Option<T>>>;
@@ -19,6 +22,11 @@ struct Pending {
     started: Instant,
     handle: tokio::task::JoinHandle<()>,
     result: Shared<Result<Completed, RunError>>,
+    caller: Arc<dyn ServiceCaller>,
+    /// How far the job is, when the request runs as a job.
+    job: Option<SharedProgress>,
+    /// Wakes the window.
+    ctx: egui::Context,
 }
 
 /// The desktop GUI for one UI description.
@@ -36,6 +44,8 @@ pub struct DesktopApp {
     cache: OutputCache,
     pending: Option<Pending>,
     runtime: Arc<tokio::runtime::Runtime>,
+    /// The service, when it is given instead of reached at `service_url` (in the same process).
+    caller: Option<Arc<dyn ServiceCaller>>,
 }
 
 impl DesktopApp {
@@ -62,7 +72,16 @@ impl DesktopApp {
             cache: OutputCache::default(),
             pending: None,
             runtime,
+            caller: None,
         }
+    }
+
+    /// A window for `ui` that calls the service through `caller` (e.g. a server's state in the same
+    /// process) instead of over REST; the URL and key fields are then not shown.
+    pub fn with_caller(ui: Arc<dyn DynUi>, caller: Arc<dyn ServiceCaller>) -> Self {
+        let mut app = Self::new(ui, String::new(), None);
+        app.caller = Some(caller);
+        app
     }
 
     /// Whether a request is running.
@@ -88,6 +107,12 @@ impl DesktopApp {
     /// The status line (elapsed time, done, failed, cancelled).
     pub fn status(&self) -> &str {
         &self.status
+    }
+
+    /// How far the running job is, when the request runs as a job.
+    pub fn job(&self) -> Option<JobProgress> {
+        let job = self.pending.as_ref()?.job.as_ref()?;
+        Some(lock(job).clone())
     }
 
     /// Draws the whole window.
@@ -130,6 +155,9 @@ impl DesktopApp {
     }
 
     fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        if self.caller.is_some() {
+            return;
+        }
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Service URL");
             ui.add(egui::TextEdit::singleline(&mut self.service_url).desired_width(260.0))
@@ -165,7 +193,7 @@ impl DesktopApp {
             if submit.clicked() {
                 self.submit(ui.ctx());
             }
-            if self.pending.is_some() {
+            if self.pending.as_ref().is_some_and(|p| p.job.is_none()) {
                 ui.spinner();
                 if ui.button("Cancel").clicked() {
                     self.cancel();
@@ -178,6 +206,13 @@ impl DesktopApp {
             }
             ui.label(&self.status);
         });
+        let job = self.pending.as_ref().and_then(|p| Some((p.job.as_ref()?, p.started)));
+        if let Some((job, started)) = job {
+            let progress = lock(job).clone();
+            if progress_ui(ui, &progress, started.elapsed()) {
+                self.cancel();
+            }
+        }
     }
 
     fn outputs_ui(&mut self, ui: &mut egui::Ui) {
@@ -205,30 +240,65 @@ impl DesktopApp {
             Ok(values) => values,
             Err(err) => return self.show_error(err.field, err.message),
         };
-        let client = Client::new(self.service_url.trim()).and_then(|c| match self.api_key.trim() {
-            "" => Ok(c),
-            key => c.api_key(key),
-        });
-        let client = match client {
-            Ok(client) => client,
+        let caller = match self.caller() {
+            Ok(caller) => caller,
             Err(err) => return self.show_error(None, err.to_string()),
         };
         let result: Shared<Result<Completed, RunError>> = Arc::new(Mutex::new(None));
-        let (session, slot, ctx) = (self.session.clone(), Arc::clone(&result), ctx.clone());
+        let job = caller.jobs().map(|_| SharedProgress::default());
+        let (session, slot, wake) = (self.session.clone(), Arc::clone(&result), ctx.clone());
+        let (called, progress) = (Arc::clone(&caller), job.clone());
         let handle = self.runtime.spawn(async move {
-            let outcome = session.run(&values, &client).await;
+            let outcome = match progress {
+                Some(progress) => {
+                    let repaint = wake.clone();
+                    run_job(session, values, called, progress, move || repaint.request_repaint()).await
+                }
+                None => session.run(&values, called.as_ref()).await,
+            };
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
-            ctx.request_repaint();
+            wake.request_repaint();
         });
         self.pending = Some(Pending {
             started: Instant::now(),
             handle,
             result,
+            caller,
+            job,
+            ctx: ctx.clone(),
         });
     }
 
-    /// Abandons the running request.
+    /// The given caller, or a REST client for the URL and key in the window.
+    fn caller(&self) -> Result<Arc<dyn ServiceCaller>, easymlserve_client::ClientError> {
+        if let Some(caller) = &self.caller {
+            return Ok(Arc::clone(caller));
+        }
+        let client = Client::new(self.service_url.trim())?;
+        let client = match self.api_key.trim() {
+            "" => client,
+            key => client.api_key(key)?,
+        };
+        Ok(Arc::new(client))
+    }
+
+    /// Cancels the running request: a job is canceled on the service and ends when it says so (a
+    /// second Cancel stops waiting for that); any other request is abandoned.
     pub fn cancel(&mut self) {
+        let Some(pending) = &self.pending else { return };
+        if let Some(job) = &pending.job {
+            let mut progress = lock(job);
+            if let (Some(id), false) = (progress.id.clone(), progress.canceling) {
+                progress.canceling = true;
+                progress.cancel_error = None;
+                drop(progress);
+                let (caller, job) = (Arc::clone(&pending.caller), Arc::clone(job));
+                let wake = pending.ctx.clone();
+                self.runtime
+                    .spawn(cancel_job(caller, id, job, move || wake.request_repaint()));
+                return;
+            }
+        }
         if let Some(pending) = self.pending.take() {
             pending.handle.abort();
             self.status = format!("Cancelled after {:.1} s.", pending.started.elapsed().as_secs_f64());
@@ -247,6 +317,9 @@ impl DesktopApp {
                 self.cache.clear();
                 self.outputs = done.outputs;
                 self.status = format!("Done in {elapsed:.2} s.");
+            }
+            Err(RunError::Service(err)) if err.body.error_type == "canceled" => {
+                self.status = format!("Cancelled after {elapsed:.1} s.");
             }
             Err(err) => {
                 let field = match &err {

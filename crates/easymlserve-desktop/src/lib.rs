@@ -3,12 +3,15 @@
 //!
 //! `DesktopUi::new(ui).service_url(url).run()` opens it; switching an example from the web GUI is
 //! changing that one line. [`DesktopApp::ui`] is a pure egui view that tests drive headless with
-//! egui_kittest; requests run on a background thread so the window never freezes.
+//! egui_kittest; requests run on a background thread so the window never freezes. When the service
+//! offers jobs, a request runs as one, with a progress bar, the queue position, an ETA and Cancel.
 
 mod app;
 mod inputs;
+mod job;
 mod outputs;
 mod runner;
 
 pub use app::DesktopApp;
+pub use job::JobProgress;
 pub use runner::{DesktopError, DesktopUi};

@@ -1,6 +1,7 @@
 //! The desktop GUI driven headless with egui_kittest against real servers on 127.0.0.1: every component
 //! of the UI gallery set through its widget, file previews and their errors, a service that is down,
-//! Cancel, a form generated from a service's spec, and every example's UI.
+//! Cancel, a job's progress bar and Cancel with a server's state in process, a form generated from a
+//! service's spec, and every example's UI.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -8,12 +9,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use easymlserve_core::Service;
 use easymlserve_core::ui::{OutputValue, Ui};
+use easymlserve_core::{Context, JobCaller, JobEventKind, Service, ServiceError};
 use easymlserve_desktop::{DesktopApp, DesktopUi};
-use easymlserve_server::Server;
+use easymlserve_server::{AppState, Server, ServerConfig, TypedBackend};
+use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 /// Serves `service` on 127.0.0.1:0; returns the URL and the runtime to keep alive.
 fn serve<S: Service>(service: S) -> (String, tokio::runtime::Runtime) {
@@ -197,10 +199,99 @@ fn the_window_stays_responsive_and_can_cancel() {
         harness.state().status()
     );
     harness.get_by_label("Cancel").click();
-    harness.run_steps(2);
-    assert!(!harness.state().is_busy());
+    wait_for_answer(&mut harness);
     assert!(harness.state().status().starts_with("Cancelled after"));
     assert!(harness.state().outputs().get("text").is_none());
+}
+
+/// A model of 40 steps of 100 ms that reports its progress after each and stops when canceled.
+struct Steps;
+
+impl Service for Steps {
+    type Request = echo::EchoRequest;
+    type Response = echo::EchoResponse;
+    fn process(&self, r: echo::EchoRequest) -> Result<echo::EchoResponse, ServiceError> {
+        self.process_with(r, &Context::detached())
+    }
+    fn process_with(&self, r: echo::EchoRequest, ctx: &Context) -> Result<echo::EchoResponse, ServiceError> {
+        for step in 1..=40 {
+            ctx.check_cancelled()?;
+            std::thread::sleep(Duration::from_millis(100));
+            ctx.progress(f64::from(step) / 40.0, format!("step {step} of 40"));
+        }
+        Ok(echo::EchoResponse { text: r.text })
+    }
+}
+
+/// Steps the window until `probe` finds something in the app.
+fn step_until<T>(harness: &mut Harness<'_, DesktopApp>, probe: impl Fn(&DesktopApp) -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        harness.step();
+        if let Some(found) = probe(harness.state()) {
+            return found;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "not within 30 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The progress bar's value (0 to 100) and label, as assistive technology reads them.
+fn bar(harness: &Harness<'_, DesktopApp>) -> (f64, String) {
+    let node = harness.get_by_role(Role::ProgressIndicator);
+    let node = node.accesskit_node();
+    (node.numeric_value().unwrap(), node.label().unwrap_or_default())
+}
+
+#[test]
+fn a_job_shows_its_progress_and_cancel_cancels_it() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let state = runtime.block_on(async {
+        let config = ServerConfig {
+            workers: 1,
+            ..ServerConfig::default()
+        };
+        let state = AppState::new(Box::new(TypedBackend::new(Steps)), &config, None);
+        state.load().await.unwrap();
+        state
+    });
+    let app = DesktopApp::with_caller(Arc::new(echo::EchoUi), Arc::new(state.clone()));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1200.0, 900.0))
+        .build_ui_state(|ui, app: &mut DesktopApp| app.ui(ui), app);
+    replace_text(&harness, "Text *", "slow");
+    harness.get_by_label("Submit").click();
+    let first = step_until(&mut harness, |app| app.job()?.fraction);
+    let (shown, label) = bar(&harness);
+    assert_eq!(label, "Progress", "the bar has a label");
+    assert!(shown >= (first * 100.0).floor(), "the bar shows the fraction: {shown}");
+    let message = harness.state().job().unwrap().message;
+    assert!(message.starts_with("step ") && message.ends_with(" of 40"), "{message}");
+    harness.get_by_label_contains(" of 40");
+    std::thread::sleep(Duration::from_millis(500));
+    harness.run_steps(2);
+    let job = harness.state().job().unwrap();
+    let second = job.fraction.unwrap();
+    assert!(second > first, "the fraction rises: {first} then {second}");
+    assert!(bar(&harness).0 > shown, "and so does the bar");
+    assert!(job.eta_s().is_some(), "an ETA");
+    harness.get_by_label_contains("Elapsed ");
+    harness.get_by_label_contains(" left");
+
+    let id = job.id.unwrap();
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(harness.state().job().is_none_or(|job| job.canceling));
+    wait_for_answer(&mut harness);
+    let app = harness.state();
+    assert!(app.status().starts_with("Cancelled after"), "{}", app.status());
+    assert_eq!(app.banner(), None, "a cancel is no error");
+    assert!(app.outputs().get("text").is_none());
+    let events = runtime.block_on(JobCaller::events_after(&state, &id, 0)).unwrap();
+    let Some(JobEventKind::Error(failure)) = events.last().map(|e| &e.kind) else {
+        panic!("the job did not fail: {events:?}")
+    };
+    assert_eq!(failure.body.error_type, "canceled");
 }
 
 #[test]
