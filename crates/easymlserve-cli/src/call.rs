@@ -4,13 +4,14 @@
 
 use std::future::Future;
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use easymlserve::core::{JobEventKind, JobFailure, ProgressReport};
+use easymlserve::core::{JobEventKind, JobFailure};
 use easymlserve_client::{Client, JobHandle};
-use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// The exit code after Ctrl-C, as a shell reports a process ended by SIGINT.
 pub const INTERRUPTED_EXIT: u8 = 130;
@@ -121,6 +122,8 @@ fn failure_text(id: &str, failure: &JobFailure) -> String {
 /// The progress bar of one job on standard error (hidden when that is not a terminal).
 struct JobBar {
     bar: ProgressBar,
+    /// The model's last ETA and when it came, so the bar counts it down between reports.
+    eta: Arc<Mutex<Option<(Instant, f64)>>>,
 }
 
 /// Steps of the bar: a fraction is shown in thousandths.
@@ -129,22 +132,36 @@ const STEPS: u64 = 1000;
 impl JobBar {
     fn new() -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}") {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}") {
             bar.set_style(style);
         }
         bar.set_message("submitted");
         bar.enable_steady_tick(Duration::from_millis(120));
-        Self { bar }
+        Self {
+            bar,
+            eta: Arc::default(),
+        }
     }
 
     /// Shows a queued, started or progress event.
     fn show(&self, kind: &JobEventKind) {
         let line = status_line(kind);
+        if let Ok(mut eta) = self.eta.lock() {
+            *eta = line.eta_s.map(|s| (Instant::now(), s));
+        }
         if let Some(fraction) = line.fraction {
             if self.bar.length().is_none() {
-                let template = "{spinner} {elapsed:>4} [{bar:30}] {percent:>3}% {msg}";
+                let template = "{spinner} {elapsed:>4} [{bar:30}] {percent:>3}% {eta_left}{wide_msg}";
+                let eta = Arc::clone(&self.eta);
+                let eta_left = move |_: &ProgressState, out: &mut dyn std::fmt::Write| {
+                    let Ok(eta) = eta.lock() else { return };
+                    if let Some((at, seconds)) = *eta {
+                        let _ = write!(out, "ETA {} ", eta_text(seconds - at.elapsed().as_secs_f64()));
+                    }
+                };
                 if let Ok(style) = ProgressStyle::with_template(template) {
-                    self.bar.set_style(style.progress_chars("=> "));
+                    self.bar
+                        .set_style(style.progress_chars("=> ").with_key("eta_left", eta_left));
                 }
                 self.bar.set_length(STEPS);
             }
@@ -154,38 +171,45 @@ impl JobBar {
     }
 }
 
-/// What the bar shows for one event: the fraction, if the event has one, and the words after it.
+/// What the bar shows for one event: the fraction and ETA, if the event has them, and the words.
 #[derive(Debug, PartialEq)]
 struct StatusLine {
     fraction: Option<f64>,
+    eta_s: Option<f64>,
     text: String,
 }
 
 fn status_line(kind: &JobEventKind) -> StatusLine {
-    let text = |text: String| StatusLine { fraction: None, text };
+    let text = |text: String| StatusLine {
+        fraction: None,
+        eta_s: None,
+        text,
+    };
     match kind {
         JobEventKind::Queued { position: 0 } => text("queued, next in line".to_owned()),
         JobEventKind::Queued { position } => text(format!("queued, {position} ahead")),
         JobEventKind::Started {} => text("running".to_owned()),
         JobEventKind::Progress(report) => StatusLine {
             fraction: report.fraction.map(|f| f.clamp(0.0, 1.0)),
-            text: progress_text(report),
+            eta_s: report.eta_s.filter(|s| s.is_finite()),
+            text: if report.message.is_empty() {
+                "running".to_owned()
+            } else {
+                report.message.clone()
+            },
         },
         JobEventKind::Result(_) => text("done".to_owned()),
         JobEventKind::Error(failure) => text(failure.body.error.clone()),
     }
 }
 
-fn progress_text(report: &ProgressReport) -> String {
-    let eta = report
-        .eta_s
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .map(|eta| format!("ETA {}", HumanDuration(eta)));
-    match (report.message.is_empty(), eta) {
-        (false, Some(eta)) => format!("{} ({eta})", report.message),
-        (false, None) => report.message.clone(),
-        (true, Some(eta)) => eta,
-        (true, None) => "running".to_owned(),
+/// Seconds left, briefly: `42s`, `3m05s`, `2h04m` (never below `0s`).
+fn eta_text(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
     }
 }
 
@@ -207,7 +231,7 @@ fn read_request(data: &str) -> Result<serde_json::Value> {
 
 #[cfg(test)]
 mod tests {
-    use easymlserve::core::ErrorBody;
+    use easymlserve::core::{ErrorBody, ProgressReport};
 
     use super::*;
 
@@ -232,10 +256,24 @@ mod tests {
         );
         assert_eq!(status_line(&JobEventKind::Started {}).text, "running");
         let line = status_line(&progress(Some(0.5), "tile 3 of 6", Some(12.0)));
-        assert_eq!(line.fraction, Some(0.5));
-        assert_eq!(line.text, "tile 3 of 6 (ETA 12 seconds)");
-        assert_eq!(status_line(&progress(None, "loading", None)).text, "loading");
+        assert_eq!(
+            line,
+            StatusLine {
+                fraction: Some(0.5),
+                eta_s: Some(12.0),
+                text: "tile 3 of 6".to_owned()
+            }
+        );
+        assert_eq!(status_line(&progress(None, "", None)).text, "running");
         assert_eq!(status_line(&progress(Some(2.0), "", None)).fraction, Some(1.0));
+    }
+
+    #[test]
+    fn the_eta_is_short_and_never_negative() {
+        assert_eq!(eta_text(41.6), "42s");
+        assert_eq!(eta_text(185.0), "3m05s");
+        assert_eq!(eta_text(7440.0), "2h04m");
+        assert_eq!(eta_text(-3.0), "0s");
     }
 
     #[test]
