@@ -82,7 +82,9 @@ impl Client {
         Ok(self)
     }
 
-    /// Gives up on a request after `timeout`.
+    /// Gives up on a request after `timeout`; an event stream (a job's, or `process_stream`) gives up
+    /// on a connection that stays silent this long, keep-alive comments included (the server sends one
+    /// every 15 s), and a job's stream then reconnects.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
