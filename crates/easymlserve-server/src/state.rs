@@ -87,6 +87,7 @@ impl AppState {
 
     /// Loads the model, starts the workers and renders the documents of its spec; see [`Engine::load`].
     pub async fn load(&self) -> Result<(), ExecError> {
+        self.jobs.spawn_reaper();
         self.engine
             .load_then(|spec| {
                 let _ = self.docs.get_or_init(|| self.render(spec));

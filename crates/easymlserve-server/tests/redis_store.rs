@@ -104,6 +104,7 @@ fn queued(id: &str) -> JobRecord {
         None,
         "digest-of-the-body".to_owned(),
         "replica-a".to_owned(),
+        "run-a".to_owned(),
     )
 }
 
@@ -154,6 +155,12 @@ async fn updates_append_events_trimmed_to_the_newest_and_end_at_the_terminal_sta
     let store = redis.store(limits).await;
     let mut record = queued("job-1");
     store.create(record.clone()).await.unwrap();
+    let mut earlier_run = record.clone();
+    earlier_run.run = "run-of-a-deleted-job".to_owned();
+    assert!(
+        !store.update(earlier_run, None).await.unwrap(),
+        "another run's write is refused"
+    );
     record.status = JobStatus::Running;
     for id in 1..=5 {
         record.last_event = id;

@@ -88,11 +88,11 @@ impl Driver {
         let mut last_progress = Instant::now() - PROGRESS_EVERY;
         let mut next_renew = Instant::now();
         let renew_every = self.lease / 3;
-        if let Some(position) = self.execution.queue_position() {
-            self.record.queue_position = Some(position);
-            if !self.emit(JobEventKind::Queued { position }).await {
-                return self.record.status;
-            }
+        // Every job starts queued, even one a worker took at once (position 0).
+        let position = self.execution.queue_position().unwrap_or(0);
+        self.record.queue_position = Some(position);
+        if !self.emit(JobEventKind::Queued { position }).await {
+            return self.record.status;
         }
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -100,8 +100,10 @@ impl Driver {
             let step = tokio::select! {
                 biased;
                 () = self.local.cancelled() => Step::Cancel,
-                event = self.execution.next() => Step::Event(event),
+                // Before the events: a model reporting progress without pause must not starve the
+                // lease renewal (the tick is ready only every 100 ms, so it cannot starve the events).
                 _ = tick.tick() => Step::Tick,
+                event = self.execution.next() => Step::Event(event),
             };
             match step {
                 Step::Cancel => return self.finish(Outcome::Canceled).await,

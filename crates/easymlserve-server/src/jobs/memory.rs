@@ -126,7 +126,7 @@ impl MemoryStore {
         let Some(entry) = inner.jobs.get_mut(&record.id) else {
             return false;
         };
-        if entry.record.status.is_terminal() {
+        if entry.record.status.is_terminal() || entry.record.run != record.run {
             return false;
         }
         let before = entry.bytes();
@@ -234,7 +234,13 @@ mod tests {
     use super::*;
 
     fn record(id: &str) -> JobRecord {
-        JobRecord::queued(id.to_owned(), None, "digest".to_owned(), "test:1".to_owned())
+        JobRecord::queued(
+            id.to_owned(),
+            None,
+            "digest".to_owned(),
+            "test:1".to_owned(),
+            "run-1".to_owned(),
+        )
     }
 
     fn event(id: u64, kind: JobEventKind) -> JobEvent {
@@ -249,6 +255,12 @@ mod tests {
         });
         let mut job = record("a");
         assert_eq!(store.create(job.clone()).await, Ok(Created::New));
+        let mut earlier_run = job.clone();
+        earlier_run.run = "run-0".to_owned();
+        assert!(
+            !store.update(earlier_run, None).await.unwrap(),
+            "another run's write is refused"
+        );
         for n in 1..=5 {
             job.last_event = n;
             assert!(

@@ -41,7 +41,9 @@ pub(crate) fn digest(bytes: &[u8]) -> String {
 
 /// Checks an id a client chose: 1 to 128 characters of `A-Z a-z 0-9 - _ .`.
 pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
+    // `.` and `..` would be path segments a client or proxy folds away.
     let usable = !id.is_empty()
+        && !id.bytes().all(|b| b == b'.')
         && id.len() <= MAX_ID
         && id
             .bytes()
@@ -50,13 +52,14 @@ pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::InvalidJobId(format!(
-            "`id` must be 1 to {MAX_ID} characters of A-Z, a-z, 0-9, `-`, `_` or `.`, got `{}`",
+            "`id` must be 1 to {MAX_ID} characters of A-Z, a-z, 0-9, `-`, `_` or `.` (not only dots), got `{}`",
             id.chars().take(MAX_ID + 8).collect::<String>()
         )))
     }
 }
 
-fn new_id() -> String {
+/// 32 hex digits of randomness.
+fn random_hex() -> String {
     let mut bytes = [0_u8; 16];
     if getrandom::fill(&mut bytes).is_err() {
         // No OS randomness: fall back to time and a counter, still unique in this process.
@@ -65,8 +68,11 @@ fn new_id() -> String {
         bytes[..8].copy_from_slice(&record::now_ms().to_le_bytes());
         bytes[8..].copy_from_slice(&n.to_le_bytes());
     }
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("job-{hex}")
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_id() -> String {
+    format!("job-{}", random_hex())
 }
 
 fn replica_name() -> String {
@@ -166,7 +172,13 @@ impl Jobs {
             None => new_id(),
         };
         let store = Arc::clone(self.store().await?);
-        let record = JobRecord::queued(id.clone(), owner.clone(), digest(body), self.replica.clone());
+        let mut record = JobRecord::queued(
+            id.clone(),
+            owner.clone(),
+            digest(body),
+            self.replica.clone(),
+            random_hex(),
+        );
         match store.create(record.clone()).await.map_err(unavailable)? {
             store::Created::Exists(existing) => {
                 if existing.owner != owner {
@@ -195,13 +207,14 @@ impl Jobs {
                 return Err(err.into());
             }
         };
+        record.queue_position = Some(execution.queue_position().unwrap_or(0));
         let local = Arc::new(LocalJob::default());
         self.locals().insert(id.clone(), Arc::clone(&local));
         let driver = Driver {
             store: Arc::clone(&store),
             record: record.clone(),
             execution,
-            local,
+            local: Arc::clone(&local),
             lease: self.config.lease,
             metrics: Arc::clone(&self.metrics),
             retry_for: self.config.limits.ttl,
@@ -212,7 +225,12 @@ impl Jobs {
         let jobs = Arc::clone(self);
         tokio::spawn(async move {
             let status = driver.run().await;
-            jobs.locals().remove(&id);
+            let mut locals = jobs.locals();
+            // A job submitted again under this id (after a delete) has an entry of its own: keep it.
+            if locals.get(&id).is_some_and(|entry| Arc::ptr_eq(entry, &local)) {
+                locals.remove(&id);
+            }
+            drop(locals);
             tracing::info!(job = %id, ?status, "job ended");
         });
         Ok(Submitted { record, created: true })
@@ -230,6 +248,12 @@ impl Jobs {
         if record.owner.as_deref() != owner {
             return Err(ApiError::JobForbidden(id.to_owned()));
         }
+        self.checked(store, record).await
+    }
+
+    /// `record`, or, when it is unfinished, not run here and its lease has expired, the record marked lost.
+    async fn checked(&self, store: &Arc<dyn JobStore>, record: JobRecord) -> Result<JobRecord, ApiError> {
+        let id = record.id.as_str();
         if record.status.is_terminal() || self.locals().contains_key(id) {
             return Ok(record);
         }
@@ -245,8 +269,8 @@ impl Jobs {
         let failure = easymlserve_core::JobFailure {
             body: easymlserve_core::ErrorBody {
                 error: format!(
-                    "the replica running job `{}` ({}) stopped: its lease expired before the job ended",
-                    record.id, record.replica
+                    "the replica running job `{}` stopped: its lease expired before the job ended",
+                    record.id
                 ),
                 error_type: "job_lost".to_owned(),
                 field: None,
@@ -271,6 +295,29 @@ impl Jobs {
             // Someone else wrote first: read what they wrote.
             _ => store.get(&record.id).await.ok().flatten().unwrap_or(record),
         }
+    }
+
+    /// Marks the unfinished jobs of replicas whose lease expired as failed, every lease period, so a
+    /// dead replica's jobs end (and stop counting against the bounds) even when nobody reads them.
+    /// Ends with the server (it holds the jobs weakly).
+    pub(crate) fn spawn_reaper(self: &Arc<Self>) {
+        let jobs = Arc::downgrade(self);
+        let every = self.config.lease;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(jobs) = jobs.upgrade() else { return };
+                let Ok(store) = jobs.store().await.map(Arc::clone) else {
+                    continue;
+                };
+                let Ok(ids) = store.unfinished().await else { continue };
+                for id in ids {
+                    if let Ok(Some(record)) = store.get(&id).await {
+                        let _ = jobs.checked(&store, record).await;
+                    }
+                }
+            }
+        });
     }
 
     /// Cancels the job: at once when this replica runs it, else through the store. Returns its state.

@@ -39,6 +39,10 @@ pub struct JobRecord {
     pub replica: String,
     /// The number of its last event.
     pub last_event: u64,
+    /// A token of this run of the job: a write from an earlier job with the same id (deleted, then
+    /// submitted again) carries another token and is refused.
+    #[serde(default)]
+    pub run: String,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -57,7 +61,7 @@ fn rfc3339(ms: u64) -> String {
 
 impl JobRecord {
     /// A queued job submitted now.
-    pub fn queued(id: String, owner: Option<String>, request_digest: String, replica: String) -> Self {
+    pub fn queued(id: String, owner: Option<String>, request_digest: String, replica: String, run: String) -> Self {
         Self {
             id,
             status: JobStatus::Queued,
@@ -74,6 +78,7 @@ impl JobRecord {
             request_digest,
             replica,
             last_event: 0,
+            run,
         }
     }
 

@@ -293,7 +293,10 @@ impl JobStore for RedisStore {
                 .arg(terminal_flag(&record))
                 .arg(&event);
             // The terminal event is the newest, so keeping at least one keeps it.
-            invocation.arg(self.limits.max_events.max(1)).arg(self.ttl_ms());
+            invocation
+                .arg(self.limits.max_events.max(1))
+                .arg(self.ttl_ms())
+                .arg(&record.run);
             let invocation = &invocation;
             let wrote: i64 = self
                 .call("update", |mut c| async move { invocation.invoke_async(&mut c).await })
@@ -397,6 +400,14 @@ impl JobStore for RedisStore {
                 .command("leased", ::redis::cmd("EXISTS").arg(Keys::of(id).lease).clone())
                 .await?;
             Ok(exists == 1)
+        })
+    }
+
+    fn unfinished(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            // Unfinished jobs have the score +inf in the index; finished ones their expiry time.
+            let command = ::redis::cmd("ZRANGEBYSCORE").arg(INDEX).arg("+inf").arg("+inf").clone();
+            self.command("unfinished", command).await
         })
     }
 }

@@ -90,6 +90,12 @@ pub trait JobStore: Send + Sync + 'static {
     /// Renews this replica's lease on a job it runs, for `lease`; returns whether a cancel was asked.
     fn renew<'a>(&'a self, id: &'a str, lease: Duration) -> BoxFuture<'a, Result<bool, StoreError>>;
 
+    /// The ids of jobs not yet over, for the reaper that marks a dead replica's jobs lost. A store in
+    /// memory is one process, whose jobs end with it: none.
+    fn unfinished(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
     /// Whether some replica holds the job's lease. A store in memory is one process: always true.
     fn leased<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
 }

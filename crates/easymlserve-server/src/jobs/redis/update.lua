@@ -1,9 +1,12 @@
 -- One step of the Redis job store (jobs/redis.rs), run atomically by EVALSHA.
 -- `update`: 0 when the job is gone or over; else writes the state, appends the event, trims the events
 -- to the newest `max_events`, starts the time-to-live of a terminal state, and answers 1.
--- KEYS: state, events, cancel, index, bytes, sizes. ARGV: id, record, terminal, event or '', max_events, ttl ms.
+-- A write of another run of the job (an earlier job with the same id, deleted and submitted again) is refused.
+-- KEYS: state, events, cancel, index, bytes, sizes. ARGV: id, record, terminal, event or '', max_events, ttl ms, run.
 local score = redis.call('ZSCORE', KEYS[4], ARGV[1])
 if score ~= 'inf' or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local stored = cjson.decode(redis.call('GET', KEYS[1]))
+if (stored.run or '') ~= ARGV[7] then return 0 end
 local delta = string.len(ARGV[2]) - redis.call('STRLEN', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[4] ~= '' then
