@@ -18,7 +18,7 @@ pub struct Limits {
     pub max_bytes: usize,
     /// How long a finished job is kept.
     pub ttl: Duration,
-    /// Most events kept per job; older progress events are dropped first, the terminal one is kept.
+    /// Most events kept per job; the oldest are dropped first, so the terminal one (the newest) is kept.
     pub max_events: usize,
 }
 
