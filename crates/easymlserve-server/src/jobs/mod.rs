@@ -35,8 +35,12 @@ const MAX_ID: usize = 128;
 
 /// The SHA-256 of `bytes` in hex: how API keys and request bodies are kept in a store.
 pub(crate) fn digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// `bytes` as lower-case hex digits.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks an id a client chose: 1 to 128 characters of `A-Z a-z 0-9 - _ .`.
@@ -68,7 +72,7 @@ fn random_hex() -> String {
         bytes[..8].copy_from_slice(&record::now_ms().to_le_bytes());
         bytes[8..].copy_from_slice(&n.to_le_bytes());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&bytes)
 }
 
 fn new_id() -> String {
