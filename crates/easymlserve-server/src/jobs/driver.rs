@@ -215,32 +215,12 @@ impl Driver {
     }
 
     async fn finish(mut self, outcome: Outcome) -> JobStatus {
-        let (status, kind, label) = match outcome {
-            Outcome::Succeeded(value) => {
-                self.record.result = Some(value.clone());
-                (JobStatus::Succeeded, JobEventKind::Result(value), "succeeded")
-            }
-            Outcome::Failed(failure) => {
-                self.record.error = Some(failure.clone());
-                (JobStatus::Failed, JobEventKind::Error(failure), "failed")
-            }
-            Outcome::Canceled => {
-                self.record.error = Some(canceled());
-                (JobStatus::Canceled, JobEventKind::Error(canceled()), "canceled")
-            }
+        let (status, outcome, label) = match outcome {
+            Outcome::Succeeded(value) => (JobStatus::Succeeded, Ok(value), "succeeded"),
+            Outcome::Failed(failure) => (JobStatus::Failed, Err(failure), "failed"),
+            Outcome::Canceled => (JobStatus::Canceled, Err(canceled()), "canceled"),
         };
-        self.record.status = status;
-        self.record.queue_position = None;
-        self.record.finished_ms = Some(now_ms());
-        if status == JobStatus::Succeeded {
-            self.record.progress = Some(1.0);
-            self.record.eta_s = Some(0.0);
-        }
-        self.record.last_event += 1;
-        let event = JobEvent {
-            id: self.record.last_event,
-            kind,
-        };
+        let event = self.record.end(status, outcome);
         let Self {
             store,
             record,

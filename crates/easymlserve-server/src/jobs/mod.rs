@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use easymlserve_core::{JobEvent, JobEventKind, JobStatus, RequestId};
+use easymlserve_core::{JobEvent, JobStatus, RequestId};
 use sha2::{Digest, Sha256};
 
 pub use config::{JobArgs, JobsConfig, StoreChoice};
@@ -281,15 +281,7 @@ impl Jobs {
             },
             status: 500,
         };
-        record.status = JobStatus::Failed;
-        record.queue_position = None;
-        record.finished_ms = Some(record::now_ms());
-        record.error = Some(failure.clone());
-        record.last_event += 1;
-        let event = JobEvent {
-            id: record.last_event,
-            kind: JobEventKind::Error(failure),
-        };
+        let event = record.end(JobStatus::Failed, Err(failure));
         match store.update(record.clone(), Some(event)).await {
             Ok(true) => {
                 tracing::warn!(job = %record.id, replica = %record.replica, "job lost with its replica; marked failed");

@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use easymlserve_core::{JobFailure, JobState, JobStatus};
+use easymlserve_core::{JobEvent, JobEventKind, JobFailure, JobState, JobStatus};
 use serde::{Deserialize, Serialize};
 
 /// A job as stored.
@@ -96,6 +96,31 @@ impl JobRecord {
             finished_at: self.finished_ms.map(rfc3339),
             result: self.result.clone(),
             error: self.error.clone(),
+        }
+    }
+
+    /// Ends the job with `status` and its outcome (the response, or why there is none), and returns the
+    /// terminal event that says so. A success also sets the progress to done.
+    pub fn end(&mut self, status: JobStatus, outcome: Result<serde_json::Value, JobFailure>) -> JobEvent {
+        self.status = status;
+        self.queue_position = None;
+        self.finished_ms = Some(now_ms());
+        let kind = match outcome {
+            Ok(value) => {
+                self.result = Some(value.clone());
+                self.progress = Some(1.0);
+                self.eta_s = Some(0.0);
+                JobEventKind::Result(value)
+            }
+            Err(failure) => {
+                self.error = Some(failure.clone());
+                JobEventKind::Error(failure)
+            }
+        };
+        self.last_event += 1;
+        JobEvent {
+            id: self.last_event,
+            kind,
         }
     }
 
