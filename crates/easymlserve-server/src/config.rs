@@ -41,6 +41,12 @@ pub struct ServerConfig {
     pub batching: Batching,
     /// Jobs: their store, bounds, time limit and lease (docs/jobs.md).
     pub jobs: JobsConfig,
+    /// After SIGTERM, how long readiness answers 503 while every other route keeps serving, so load
+    /// balancers take the replica out before its listener closes; 5 s by default, zero allowed.
+    pub shutdown_delay: Duration,
+    /// After the listener closes, how long in-flight requests (and then running jobs) may take to
+    /// finish before they are cut; 30 s by default.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +63,8 @@ impl Default for ServerConfig {
             read_timeout: Duration::from_secs(30),
             cors_origins: CorsOrigins::default(),
             jobs: JobsConfig::default(),
+            shutdown_delay: Duration::from_secs(5),
+            shutdown_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -86,6 +94,12 @@ impl ServerConfig {
         if self.read_timeout.is_zero() {
             return Err(ConfigError::Invalid {
                 name: "read_timeout".to_owned(),
+                message: "must be above zero".to_owned(),
+            });
+        }
+        if self.shutdown_timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "shutdown_timeout".to_owned(),
                 message: "must be above zero".to_owned(),
             });
         }
@@ -158,6 +172,12 @@ pub struct ServeArgs {
     /// File of API keys, one per line (`#` starts a comment).
     #[arg(long, env = ENV_API_KEYS_FILE)]
     pub api_keys_file: Option<PathBuf>,
+    /// Seconds readiness answers 503 after SIGTERM while requests are still served [default: 5].
+    #[arg(long, env = "EASYMLSERVE_SHUTDOWN_DELAY_SECS")]
+    pub shutdown_delay_secs: Option<f64>,
+    /// Seconds in-flight requests and running jobs get once the listener has closed [default: 30].
+    #[arg(long, env = "EASYMLSERVE_SHUTDOWN_TIMEOUT_SECS")]
+    pub shutdown_timeout_secs: Option<f64>,
     /// The job flags.
     #[command(flatten)]
     pub jobs: JobArgs,
@@ -180,6 +200,18 @@ impl ServeArgs {
         if let Some(secs) = self.read_timeout_secs {
             config.read_timeout = Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
                 name: "read_timeout_secs".to_owned(),
+                message: format!("must be a positive number of seconds, got {secs}"),
+            })?;
+        }
+        if let Some(secs) = self.shutdown_delay_secs {
+            config.shutdown_delay = Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
+                name: "shutdown_delay_secs".to_owned(),
+                message: format!("must be a number of seconds of 0 or more, got {secs}"),
+            })?;
+        }
+        if let Some(secs) = self.shutdown_timeout_secs {
+            config.shutdown_timeout = Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
+                name: "shutdown_timeout_secs".to_owned(),
                 message: format!("must be a positive number of seconds, got {secs}"),
             })?;
         }

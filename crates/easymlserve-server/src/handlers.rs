@@ -73,6 +73,7 @@ pub(crate) async fn live() -> Response {
 
 pub(crate) async fn ready(State(state): State<AppState>) -> Response {
     let (status, error) = match state.engine.readiness() {
+        _ if state.is_draining() => ("draining", "the server is shutting down: draining".to_owned()),
         Readiness::Ready => return axum::Json(json!({"status": "ready"})).into_response(),
         Readiness::Loading => ("loading", "the model is still loading".to_owned()),
         Readiness::Failed(reason) => ("failed", format!("the model failed to load: {reason}")),

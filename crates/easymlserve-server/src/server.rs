@@ -2,11 +2,12 @@
 //! `Server<S>` keeps its service's type (so what is attached to it can be checked against it); the
 //! middle of the server is the same non-generic engine for every kind of model.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use easymlserve_core::{Service, ServiceSpec};
@@ -191,9 +192,16 @@ impl<S> Server<S> {
         self.serve_with_shutdown(listener, shutdown_signal()).await
     }
 
-    /// Serves on `listener` until `signal` completes, then finishes in-flight requests and returns.
+    /// Serves on `listener` until `signal` completes, then drains and returns.
     ///
     /// The model loads in the background: liveness answers at once, readiness once it is loaded.
+    ///
+    /// The drain, in order: readiness (`/health/ready`, `/v2/health/ready`, `/v2/models/{m}/ready`)
+    /// answers 503 at once while every other route keeps serving for
+    /// [`ServerConfig::shutdown_delay`] (a second Ctrl-C or SIGTERM skips the rest of it); then the
+    /// listener closes, idle connections are closed and in-flight requests, streams included, get
+    /// [`ServerConfig::shutdown_timeout`] to finish before they are cut; then the model's workers
+    /// stop. Liveness stays 200 throughout.
     pub async fn serve_with_shutdown<F>(mut self, listener: TcpListener, signal: F) -> Result<(), ServerError>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -204,6 +212,7 @@ impl<S> Server<S> {
             .describe()
             .map_or_else(|| "model".to_owned(), |spec| spec.info.name);
         let on_listening = self.on_listening.take();
+        let (delay, timeout) = (self.config.shutdown_delay, self.config.shutdown_timeout);
         let (state, app) = self.into_parts();
         let loader = state.clone();
         tokio::spawn(async move {
@@ -214,13 +223,30 @@ impl<S> Server<S> {
         if let Some(f) = on_listening {
             f(addr);
         }
-        let engine = Arc::clone(state.engine());
-        let stopping = async move {
-            signal.await;
-            tracing::info!("shutting down: refusing new requests, finishing the ones in flight");
-            engine.stop_accepting();
+        let (closed_tx, mut closed) = tokio::sync::watch::channel(None::<Instant>);
+        let stopping = drain_then_close(state.clone(), signal, delay, closed_tx);
+        let serve = axum::serve(listener, app)
+            .with_graceful_shutdown(stopping)
+            .into_future();
+        let cut = async {
+            let at = closed
+                .wait_for(Option::is_some)
+                .await
+                .map(|at| at.unwrap_or_else(Instant::now));
+            if let Ok(at) = at {
+                tokio::time::sleep_until((at + timeout).into()).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
         };
-        axum::serve(listener, app).with_graceful_shutdown(stopping).await?;
+        tokio::select! {
+            served = serve => served?,
+            () = cut => tracing::warn!(
+                in_flight = state.metrics.in_flight().get(),
+                "shutdown timeout reached: cutting the requests still in flight"
+            ),
+        }
+        tracing::info!("in-flight requests finished");
         state.engine().close();
         tracing::info!("server stopped");
         Ok(())
@@ -270,6 +296,34 @@ impl<S> Server<S> {
             self.serve(listener).await
         })
     }
+}
+
+/// The graceful-shutdown future of [`Server::serve_with_shutdown`]: waits for `signal`, drains for
+/// `delay` (readiness 503, everything else served), then lets the listener close and records when.
+async fn drain_then_close<F>(
+    state: AppState,
+    signal: F,
+    delay: Duration,
+    closed: tokio::sync::watch::Sender<Option<Instant>>,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
+    signal.await;
+    state.start_draining();
+    tracing::info!(
+        delay_secs = delay.as_secs_f64(),
+        "shutting down: draining (readiness answers 503, requests are still served until the listener closes)"
+    );
+    tokio::select! {
+        () = tokio::time::sleep(delay) => {}
+        () = shutdown_signal() => tracing::info!("second signal: skipping the rest of the drain delay"),
+    }
+    state.engine().stop_accepting();
+    let _ = closed.send(Some(Instant::now()));
+    tracing::info!(
+        in_flight = state.metrics.in_flight().get(),
+        "listener closed: finishing the requests in flight"
+    );
 }
 
 /// Completes on Ctrl-C, or on SIGTERM where there are Unix signals.

@@ -1,6 +1,7 @@
 //! `AppState`: what every handler shares: the engine, and the documents rendered from the model's
 //! spec once it is loaded (`/api/spec`, `/openapi.json`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -46,6 +47,8 @@ pub struct Shared {
     pub(crate) read_timeout: Duration,
     pub(crate) cors: CorsOrigins,
     pub(crate) metrics: Arc<Metrics>,
+    /// Set on SIGTERM: readiness answers 503 from then on while the other routes keep serving.
+    pub(crate) draining: AtomicBool,
 }
 
 impl std::ops::Deref for AppState {
@@ -82,7 +85,18 @@ impl AppState {
             read_timeout: config.read_timeout,
             cors: config.cors_origins.clone(),
             metrics,
+            draining: AtomicBool::new(false),
         }))
+    }
+
+    /// Starts the drain: readiness answers 503 from now on; every other route still serves.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the drain has started (readiness then answers 503).
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 
     /// Loads the model, starts the workers and renders the documents of its spec; see [`Engine::load`].

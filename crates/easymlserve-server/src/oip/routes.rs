@@ -85,6 +85,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 
 fn not_ready(state: &AppState) -> Option<String> {
     match state.engine.readiness() {
+        _ if state.is_draining() => Some("the server is shutting down: draining".to_owned()),
         Readiness::Ready if state.docs.get().is_some() => None,
         Readiness::Ready | Readiness::Loading => Some("the model is still loading".to_owned()),
         Readiness::Failed(reason) => Some(format!("the model failed to load: {reason}")),

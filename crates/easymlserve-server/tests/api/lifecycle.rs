@@ -110,6 +110,7 @@ async fn shutdown_finishes_in_flight_requests() {
 }
 
 const CHILD_ENV: &str = "EASYMLSERVE_TEST_SIGTERM_CHILD";
+const DELAY_ENV: &str = "EASYMLSERVE_TEST_SIGTERM_DELAY";
 const CHILD_KEY: &str = "child-secret-key-7f3a";
 
 /// A test service that prints a line when it starts processing, so the parent knows the request is in flight.
@@ -143,8 +144,10 @@ fn sigterm_child() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("PORT {}", listener.local_addr().unwrap().port());
         let _ = std::io::stdout().flush();
+        let delay = std::env::var(DELAY_ENV).map_or(0.0, |v| v.parse::<f64>().unwrap());
         let config = ServerConfig {
             api_keys: ApiKeys::parse_list(CHILD_KEY),
+            shutdown_delay: Duration::from_secs_f64(delay),
             ..config()
         };
         Server::new(Announcing).config(config).serve(listener).await.unwrap();
@@ -241,4 +244,120 @@ async fn sigterm_lets_in_flight_requests_finish() {
         http.get(format!("{url}/health/live")).send().await.is_err(),
         "the server still accepts connections"
     );
+}
+
+/// The drain a load balancer follows: after SIGTERM readiness is 503 (liveness 200) while new requests
+/// are still served for the delay, the slow request in flight completes, then connections are refused
+/// and the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_readiness_first_then_closes() {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "lifecycle::sigterm_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, "1")
+        .env(DELAY_ENV, "2")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let wait_for = |prefix: &str, log: &mut Vec<String>| -> String {
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no `{prefix}` line; got {log:#?}"));
+            log.push(line.clone());
+            if let Some(index) = line.find(prefix) {
+                return line[index + prefix.len()..].trim().to_owned();
+            }
+        }
+    };
+    let port = wait_for("PORT ", &mut log);
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..3000 {
+        if http
+            .get(format!("{url}/health/ready"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let slow = tokio::spawn({
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let response = http
+                .post(format!("{url}/process"))
+                .bearer_auth(CHILD_KEY)
+                .json(&json!({"text": "slow", "sleep_ms": 3000}))
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    });
+    wait_for("PROCESSING slow", &mut log);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_for("shutting down: draining", &mut log);
+    // During the delay: readiness 503 (both protocols), liveness 200, new work served.
+    let ready = http.get(format!("{url}/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "draining");
+    let ready_v2 = http.get(format!("{url}/v2/health/ready")).send().await.unwrap();
+    assert_eq!(ready_v2.status(), 503);
+    assert_eq!(
+        http.get(format!("{url}/health/live")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        http.get(format!("{url}/v2/health/live")).send().await.unwrap().status(),
+        200
+    );
+    let fresh = http
+        .post(format!("{url}/process"))
+        .bearer_auth(CHILD_KEY)
+        .json(&json!({"text": "during the delay", "sleep_ms": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200, "a request during the drain delay was not served");
+    let listener_closed = wait_for("listener closed", &mut log);
+    assert!(listener_closed.contains("in_flight"), "{listener_closed}");
+    let (status, body) = slow.await.unwrap();
+    assert_eq!((status, body), (200, json!({"text": "slow"})));
+    wait_for("EXITED CLEANLY", &mut log);
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "the server exited with {exit}");
+    let fresh_client = reqwest::Client::new();
+    assert!(
+        fresh_client.get(format!("{url}/health/live")).send().await.is_err(),
+        "the server still accepts connections"
+    );
+    while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+        log.push(line);
+    }
+    let log = log.join("\n");
+    assert!(log.contains("server stopped"), "{log}");
 }

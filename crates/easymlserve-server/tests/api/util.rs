@@ -190,6 +190,7 @@ pub fn config() -> ServerConfig {
         workers: 2,
         queue_capacity: 16,
         timeout: Duration::from_secs(10),
+        shutdown_delay: Duration::ZERO,
         ..ServerConfig::default()
     }
 }
