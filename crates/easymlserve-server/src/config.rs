@@ -15,6 +15,9 @@ pub const ENV_API_KEYS: &str = "EASYMLSERVE_API_KEYS";
 /// Environment variable naming a file of API keys, one per line.
 pub const ENV_API_KEYS_FILE: &str = "EASYMLSERVE_API_KEYS_FILE";
 
+/// The port variable KServe and Cloud Run set; below `--port` and `EASYMLSERVE_PORT`, above the code.
+pub const ENV_PORT: &str = "PORT";
+
 /// How a server listens, queues and limits work. Build it with `..Default::default()`.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -142,7 +145,8 @@ pub struct ServeArgs {
     /// Address to bind [default: 127.0.0.1].
     #[arg(long, env = "EASYMLSERVE_HOST")]
     pub host: Option<IpAddr>,
-    /// Port to bind, 0 for any free port [default: 8000].
+    /// Port to bind, 0 for any free port; `PORT` applies when neither this nor its variable is set
+    /// [default: 8000].
     #[arg(long, env = "EASYMLSERVE_PORT")]
     pub port: Option<u16>,
     /// Model worker threads [default: CPU cores].
@@ -187,7 +191,14 @@ impl ServeArgs {
     /// Lays these flags (and the environment) over `config`, and adds keys from the environment.
     pub fn apply(self, mut config: ServerConfig) -> Result<ServerConfig, ConfigError> {
         config.host = self.host.unwrap_or(config.host);
-        config.port = self.port.unwrap_or(config.port);
+        config.port = match (self.port, std::env::var(ENV_PORT)) {
+            (Some(port), _) => port,
+            (None, Ok(value)) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: ENV_PORT.to_owned(),
+                message: format!("must be a port number from 0 to 65535, got `{value}`"),
+            })?,
+            (None, Err(_)) => config.port,
+        };
         config.workers = self.workers.unwrap_or(config.workers);
         config.queue_capacity = self.queue_capacity.unwrap_or(config.queue_capacity);
         config.body_limit = self.body_limit.unwrap_or(config.body_limit);

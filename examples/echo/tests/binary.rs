@@ -30,6 +30,7 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
     for var in [
         "EASYMLSERVE_HOST",
         "EASYMLSERVE_PORT",
+        "PORT",
         "EASYMLSERVE_API_KEYS",
         "EASYMLSERVE_API_KEYS_FILE",
     ] {
@@ -235,4 +236,35 @@ fn openapi_subcommand_matches_the_committed_document() {
         generated["paths"]["/process"]["post"]["requestBody"]["content"]["application/json"]["example"],
         json!({"text": "hello ", "repeat": 3})
     );
+}
+
+/// `PORT` (set by KServe and Cloud Run) is honoured below `EASYMLSERVE_PORT`; a bad one names itself.
+#[tokio::test]
+async fn port_variable_is_honoured_below_easymlserve_port() {
+    let free = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let running = start(&[], &[("PORT", &free.to_string())]);
+    assert_eq!(running.url, format!("http://127.0.0.1:{free}"));
+    wait_ready(&running.url).await;
+    let (status, _) = running.stop();
+    assert!(status.success(), "{status}");
+
+    let running = start(&[], &[("PORT", "1"), ("EASYMLSERVE_PORT", "0")]);
+    assert!(
+        !running.url.ends_with(":1"),
+        "PORT won over EASYMLSERVE_PORT: {}",
+        running.url
+    );
+    wait_ready(&running.url).await;
+    let (status, _) = running.stop();
+    assert!(status.success(), "{status}");
+
+    let output = Command::new(BIN)
+        .env_remove("EASYMLSERVE_PORT")
+        .env("PORT", "eighty")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`PORT`") && stderr.contains("eighty"), "{stderr}");
 }
