@@ -8,6 +8,7 @@
 //! `easymlserve ui --url http://gpu-box:8000` (desktop window; `--web` for a browser GUI instead)
 
 mod call;
+mod deploy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ enum Command {
         #[arg(long, default_value_t = 60.0)]
         timeout_secs: f64,
     },
+    /// Write deployment files: Kubernetes manifests, KServe resources or a Dockerfile.
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
     /// Print the OpenAPI document of a running service.
     Openapi {
         /// Base URL of the service.
@@ -136,6 +140,15 @@ fn main() -> ExitCode {
         }
         Command::Ui { url, web: false, .. } => {
             return easymlserve_desktop::DesktopUi::generated().service_url(url).run();
+        }
+        Command::Deploy(deploy) => {
+            return match deploy.run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Command::Call {
             background,
