@@ -25,6 +25,8 @@ const TICK: Duration = Duration::from_millis(100);
 #[derive(Debug, Default)]
 pub(crate) struct LocalJob {
     cancel: AtomicBool,
+    /// Set with `cancel` when the server stops: the job ends with `shutting_down`, not `canceled`.
+    shutdown: AtomicBool,
     wake: Notify,
 }
 
@@ -32,6 +34,18 @@ impl LocalJob {
     pub(crate) fn cancel(&self) {
         self.cancel.store(true, Ordering::Release);
         self.wake.notify_one();
+    }
+
+    /// Stops the job because the server stops. An owner's cancel that came first still wins.
+    pub(crate) fn stop_for_shutdown(&self) {
+        if !self.cancel.load(Ordering::Acquire) {
+            self.shutdown.store(true, Ordering::Release);
+        }
+        self.cancel();
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
     }
 
     async fn cancelled(&self) {
@@ -59,6 +73,19 @@ pub(crate) fn canceled() -> JobFailure {
             field: None,
         },
         status: 409,
+    }
+}
+
+/// The failure of a job the server stopped before it finished (memory store, or Redis past its
+/// hand-back limit).
+pub(crate) fn shutting_down() -> JobFailure {
+    JobFailure {
+        body: easymlserve_core::ErrorBody {
+            error: "the server stopped before the job finished; submit it again".to_owned(),
+            error_type: "shutting_down".to_owned(),
+            field: None,
+        },
+        status: 503,
     }
 }
 
@@ -106,6 +133,9 @@ impl Driver {
                 event = self.execution.next() => Step::Event(event),
             };
             match step {
+                Step::Cancel if self.local.is_shutdown() => {
+                    return self.finish(Outcome::Failed(shutting_down())).await;
+                }
                 Step::Cancel => return self.finish(Outcome::Canceled).await,
                 Step::Event(Some(Event::Progress(p))) => {
                     if !self.start(&mut started).await {
@@ -130,7 +160,9 @@ impl Driver {
                     if !self.flush(&mut pending, &mut last_progress).await {
                         return self.record.status;
                     }
-                    let outcome = if err == ExecError::Cancelled {
+                    let outcome = if err == ExecError::Cancelled && self.local.is_shutdown() {
+                        Outcome::Failed(shutting_down())
+                    } else if err == ExecError::Cancelled {
                         Outcome::Canceled
                     } else {
                         Outcome::Failed(failure_of(err))

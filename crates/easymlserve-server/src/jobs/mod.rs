@@ -4,6 +4,7 @@
 //! delete, each only for the API key that submitted it. docs/jobs.md is the contract.
 
 mod config;
+mod drain;
 mod driver;
 mod memory;
 mod record;
@@ -20,6 +21,7 @@ use easymlserve_core::{JobEvent, JobStatus, RequestId};
 use sha2::{Digest, Sha256};
 
 pub use config::{JobArgs, JobsConfig, StoreChoice};
+pub use drain::DrainReport;
 pub use memory::MemoryStore;
 pub use record::JobRecord;
 pub use redis::RedisStore;
@@ -113,6 +115,8 @@ pub struct Jobs {
     metrics: Arc<Metrics>,
     replica: String,
     local: Mutex<HashMap<String, Arc<LocalJob>>>,
+    /// Set by [`Jobs::drain`]: new submits are refused.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Jobs {
@@ -129,6 +133,7 @@ impl Jobs {
             metrics,
             replica: replica_name(),
             local: Mutex::default(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -168,6 +173,9 @@ impl Jobs {
         id: Option<String>,
         owner: Option<String>,
     ) -> Result<Submitted, ApiError> {
+        if self.is_stopping() {
+            return Err(ApiError::ShuttingDown);
+        }
         let id = match id {
             Some(id) => {
                 check_id(&id)?;

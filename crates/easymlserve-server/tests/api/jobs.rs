@@ -533,3 +533,61 @@ async fn a_job_is_read_only_with_the_key_that_submitted_it() {
         .unwrap();
     assert_eq!(alice.status(), 200, "the same key by the other header");
 }
+
+/// A server on 127.0.0.1:0 whose state the test keeps, to drain its jobs as the shutdown sequence does.
+async fn served(config: ServerConfig) -> (TestServer, easymlserve_server::AppState) {
+    let (state, router) = easymlserve_server::Server::new(Slow::default())
+        .config(config)
+        .into_parts();
+    state.load().await.expect("the model loads");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (TestServer::attach(url), state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_the_memory_store_fails_an_unfinished_job_with_shutting_down_and_refuses_new_ones() {
+    let (server, state) = served(ServerConfig { workers: 1, ..config() }).await;
+    let (running, _) = server.submit(json!({"steps": 400, "step_ms": 25})).await;
+    let (queued, _) = server.submit(json!({"steps": 1, "step_ms": 1})).await;
+    server.wait_status(&running, "running").await;
+    let jobs = Arc::clone(state.jobs());
+    let drain = tokio::spawn(async move { jobs.drain(std::time::Instant::now() + Duration::from_millis(300)).await });
+    // A submit while draining is refused so that a balancer retries it elsewhere.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let refused = server
+        .http
+        .post(format!("{}/process", server.url))
+        .header("prefer", "respond-async")
+        .json(&json!({"steps": 1, "step_ms": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.headers().contains_key("retry-after"), "{:?}", refused.headers());
+    let (status, body) = error_body(refused).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (503, Some("shutting_down")),
+        "{body}"
+    );
+    let report = drain.await.unwrap();
+    // The running job and the one queued behind it were both unfinished at the deadline.
+    assert_eq!((report.failed, report.handed_back), (2, 0), "{report}");
+    let failed = server.wait_status(&running, "failed").await;
+    assert_eq!(failed["error"]["error_type"], "shutting_down", "{failed}");
+    assert_eq!(failed["error"]["status"], 503, "{failed}");
+    assert!(
+        failed["error"]["error"].as_str().unwrap().contains("submit it again"),
+        "{failed}"
+    );
+    // The terminal event says the same to a client following the events.
+    let mut events = server.events(&running, None).await;
+    let (seen, _) = read_events(&mut events, 1000).await;
+    let last = seen.last().expect("events");
+    assert_eq!(last.name, "error");
+    assert_eq!(last.data["error_type"], "shutting_down", "{:?}", last.data);
+    // Memory store: nothing to hand the queued job to, so it fails the same way.
+    let other = server.wait_status(&queued, "failed").await;
+    assert_eq!(other["error"]["error_type"], "shutting_down", "{other}");
+}

@@ -135,6 +135,16 @@ impl TestServer {
         }
     }
 
+    /// A handle on a server the test serves itself (its state kept, e.g. to drain its jobs).
+    pub fn attach(url: String) -> Self {
+        Self {
+            url,
+            http: reqwest::Client::new(),
+            stop: None,
+            handle: None,
+        }
+    }
+
     pub async fn wait_ready(&self) {
         for _ in 0..500 {
             if let Ok(r) = self.http.get(format!("{}/health/ready", self.url)).send().await {
