@@ -9,6 +9,7 @@ use crate::auth::ApiKeys;
 use crate::cors::CorsOrigins;
 use crate::engine::Batching;
 use crate::jobs::{JobArgs, JobsConfig};
+use crate::logging::LogFormat;
 
 /// Environment variable holding comma-separated API keys.
 pub const ENV_API_KEYS: &str = "EASYMLSERVE_API_KEYS";
@@ -182,6 +183,10 @@ pub struct ServeArgs {
     /// Seconds in-flight requests and running jobs get once the listener has closed [default: 30].
     #[arg(long, env = "EASYMLSERVE_SHUTDOWN_TIMEOUT_SECS")]
     pub shutdown_timeout_secs: Option<f64>,
+    /// Log lines as `text` (readable) or `json` (one object per line, for log collectors)
+    /// [default: text].
+    #[arg(long, env = "EASYMLSERVE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
     /// The job flags.
     #[command(flatten)]
     pub jobs: JobArgs,

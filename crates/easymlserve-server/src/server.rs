@@ -285,7 +285,7 @@ impl<S> Server<S> {
     /// its own command line): sets up logging, starts the runtime, binds, serves until Ctrl-C or
     /// SIGTERM.
     pub fn run_with(mut self, args: ServeArgs) -> Result<(), ServerError> {
-        logging::init();
+        logging::init_as(args.log_format.unwrap_or_default());
         self.config = args.apply(self.config)?;
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         runtime.block_on(async move {
