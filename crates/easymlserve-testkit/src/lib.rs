@@ -1,15 +1,51 @@
 //! Test helpers shared by the easymlserve crates and examples, so every GUI test drives the browser and
 //! starts servers the same way: [`Browser`] (headless Chromium) and [`serve`] (a server on 127.0.0.1:0).
+//! Tests of several processes get guards that kill what they started on drop, also on panic:
+//! [`Redis`] (a real `redis-server`), [`Replica`] (a server process) and [`Nginx`] (a load balancer
+//! in front of replicas).
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // test helpers fail loudly, with a message
 
 mod browser;
+mod nginx;
+mod redis;
+mod replica;
 
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use easymlserve_server::Server;
 
 pub use browser::Browser;
+pub use nginx::Nginx;
+pub use redis::Redis;
+pub use replica::Replica;
+
+/// A port nobody listens on at the moment (bound and released; good enough on loopback).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The status of `GET path` at `addr` (`host:port`), or `None` when nothing answers within two
+/// seconds. For waiting until a process is up; tests talk to servers with a real client.
+pub async fn http_status(addr: &str, path: &str) -> Option<u16> {
+    let (addr, path) = (addr.to_owned(), path.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&addr).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+        let mut head = [0_u8; 12];
+        stream.read_exact(&mut head).ok()?;
+        std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+    })
+    .await
+    .ok()
+    .flatten()
+}
 
 /// Serves `server` on 127.0.0.1:0 in the current tokio runtime until the process ends, waits until it
 /// is ready, and returns its base URL.

@@ -1,0 +1,248 @@
+//! Three replicas of the `load-forecasting` binary behind a real nginx, sharing one `redis-server` as
+//! their job store, under a bounded load of plain calls, web GUI submissions and async jobs:
+//!
+//! - a rolling restart (SIGTERM, exit 0, a fresh replica on the same port, ready, the next one) loses
+//!   nothing: every request gets its correct answer and every job finishes, readable from any replica;
+//! - a `kill -9` of one replica fails at most the requests in flight on it, and the jobs it held end
+//!   `job_lost` by lease and finish when submitted again.
+//!
+//! They print their counts (requests per kind, retries nginx made, restart durations) to stderr. The
+//! long version is `reliability/rolling-restart.sh`, which sizes them with `EASYMLSERVE_ROLLING_*`.
+//! They need the Debian packages nginx and redis-server (`scripts/test` installs them).
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod cluster;
+mod load;
+#[allow(dead_code)] // shared with the forecast tests; these use only some of the helpers
+#[path = "../forecast/util.rs"]
+mod util;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::cluster::Cluster;
+use crate::load::{Progress, Reference, Tally};
+
+/// Requests in flight at once.
+const CONCURRENCY: usize = 32;
+/// Requests per run unless `EASYMLSERVE_ROLLING_REQUESTS` says otherwise: enough that the load outlasts
+/// three restarts here (about 250 requests a second on two cores, debug build).
+const DEFAULT_REQUESTS: usize = 3000;
+/// Jobs submitted to the replica that is then killed.
+const HELD: usize = 8;
+
+/// A size from the environment (the long run sets them), else `default`.
+fn knob(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value:?} is not a count")),
+        Err(_) => default,
+    }
+}
+
+fn print_tally(what: &str, tally: &Tally, retries: usize) {
+    eprintln!(
+        "{what}: {} answered in {:.1?} (process {}, GUI {}, jobs {}), {} failed, {} lost jobs \
+         ({} resubmitted and finished), {} ended during the disruption, nginx retried {retries} attempts",
+        tally.answered(),
+        tally.took,
+        tally.ok[0],
+        tally.ok[1],
+        tally.ok[2],
+        tally.failures.len(),
+        tally.lost.len(),
+        tally.resubmitted_ok,
+        tally.during_disruption,
+    );
+    for failure in tally.failures.iter().take(10) {
+        eprintln!("  failed: {failure}");
+    }
+}
+
+/// Job `path` at `base`: it must have succeeded with the reference answer.
+async fn assert_finished(http: &reqwest::Client, base: &str, path: &str, reference: &Reference) {
+    let response = http.get(format!("{base}{path}")).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{base}{path}");
+    let state: Value = response.json().await.unwrap();
+    assert_eq!(state["status"], "succeeded", "{base}{path}: {state}");
+    assert!(state["result"] == reference.answer, "{base}{path}: another result");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rolling_restart_under_load_answers_every_request_and_finishes_every_job() {
+    let requests = knob("EASYMLSERVE_ROLLING_REQUESTS", DEFAULT_REQUESTS);
+    let rounds = knob("EASYMLSERVE_ROLLING_ROUNDS", 1);
+    let mut cluster = Cluster::start(3).await;
+    let reference = Arc::new(Reference::from(cluster.replica(0).url()).await);
+    let progress = Arc::new(Progress::default());
+    let load = tokio::spawn(load::run(
+        cluster.nginx.url(),
+        requests,
+        CONCURRENCY,
+        Arc::clone(&reference),
+        Arc::clone(&progress),
+    ));
+
+    progress.wait_done(CONCURRENCY).await;
+    progress.disrupted.store(true, Ordering::Relaxed);
+    let mut restarts = Vec::new();
+    for _ in 0..rounds {
+        for i in 0..cluster.replicas.len() {
+            restarts.push(cluster.restart(i).await);
+        }
+    }
+    progress.disrupted.store(false, Ordering::Relaxed);
+    let outlasted = !load.is_finished();
+    let tally = load.await.unwrap();
+
+    print_tally("rolling restart", &tally, cluster.nginx.retries());
+    for (i, (stop, start)) in restarts.iter().enumerate() {
+        eprintln!("  restart {i}: SIGTERM to exit {stop:.2?}, start to ready {start:.2?}");
+    }
+    eprintln!("  the load was still running when the last replica was back: {outlasted}");
+    assert!(tally.failures.is_empty(), "{} requests failed", tally.failures.len());
+    assert_eq!(tally.answered(), requests);
+    assert!(
+        tally.lost.is_empty(),
+        "jobs lost in a rolling restart: {:?}",
+        tally.lost
+    );
+    assert!(
+        tally.during_disruption > 0,
+        "no request ended during the restarts; raise EASYMLSERVE_ROLLING_REQUESTS"
+    );
+
+    let http = reqwest::Client::new();
+    let mut bases = vec![cluster.nginx.url()];
+    bases.extend(cluster.urls());
+    for path in &tally.jobs {
+        for base in &bases {
+            assert_finished(&http, base, path, &reference).await;
+        }
+    }
+    eprintln!(
+        "  {} jobs read back through nginx and from each of the 3 replicas",
+        tally.jobs.len()
+    );
+}
+
+/// Submits `body` as a job at `base`; returns its path.
+async fn submit_job(http: &reqwest::Client, base: &str, body: &Value) -> String {
+    let response = http
+        .post(format!("{base}/process"))
+        .header("prefer", "respond-async")
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The state of job `path` at `base` once it has ended.
+async fn wait_end(http: &reqwest::Client, base: &str, path: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let response = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let state: Value = response.json().await.unwrap();
+        if !matches!(state["status"].as_str(), Some("queued" | "running")) {
+            return state;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{path} never ended: {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_replica_fails_at_most_its_in_flight_requests_and_its_jobs_end_lost() {
+    let requests = knob("EASYMLSERVE_ROLLING_REQUESTS", DEFAULT_REQUESTS);
+    let mut cluster = Cluster::start(3).await;
+    let reference = Arc::new(Reference::from(cluster.replica(0).url()).await);
+    let http = reqwest::Client::new();
+    // The jobs the victim holds when it dies: a whole month with all three models, longer to run.
+    let heavy = util::request_from_csv(&util::sample("2019-01.csv"), &["LR", "SVR", "RF"]);
+    let heavy_answer: Value = http
+        .post(format!("{}/process", cluster.replica(0).url()))
+        .json(&heavy)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let victim = 1;
+
+    let progress = Arc::new(Progress::default());
+    let load = tokio::spawn(load::run(
+        cluster.nginx.url(),
+        requests,
+        CONCURRENCY,
+        Arc::clone(&reference),
+        Arc::clone(&progress),
+    ));
+    progress.wait_done(requests / 4).await;
+    progress.disrupted.store(true, Ordering::Relaxed);
+    // Submitted to the victim directly, all at once, and the victim killed as soon as it took them.
+    let victim_url = cluster.replica(victim).url().to_owned();
+    let submits: Vec<_> = (0..HELD)
+        .map(|_| {
+            let (http, url, body) = (http.clone(), victim_url.clone(), heavy.clone());
+            tokio::spawn(async move { submit_job(&http, &url, &body).await })
+        })
+        .collect();
+    let mut held = Vec::new();
+    for submit in submits {
+        held.push(submit.await.unwrap());
+    }
+    let killed_at = Instant::now();
+    cluster.kill(victim);
+    progress.wait_done(requests / 2).await;
+    progress.disrupted.store(false, Ordering::Relaxed);
+    let tally = load.await.unwrap();
+
+    print_tally("kill -9", &tally, cluster.nginx.retries());
+    assert!(
+        tally.failures.len() <= CONCURRENCY,
+        "{} failed; at most the {CONCURRENCY} in flight may",
+        tally.failures.len()
+    );
+    assert_eq!(tally.answered() + tally.failures.len(), requests);
+
+    // The victim's own jobs: each finished before the kill, or ends lost once its lease expires.
+    let mut lost = Vec::new();
+    for path in &held {
+        let state = wait_end(&http, &cluster.nginx.url(), path).await;
+        match state["status"].as_str() {
+            Some("succeeded") => assert!(state["result"] == heavy_answer, "{path}: another result"),
+            Some("failed") => {
+                assert_eq!(state["error"]["error_type"], "job_lost", "{path}: {state}");
+                lost.push(path);
+            }
+            _ => panic!("{path} ended as {state}"),
+        }
+    }
+    eprintln!(
+        "  the victim held {} jobs: {} finished before the kill, {} ended job_lost (all read {:.1?} after it)",
+        held.len(),
+        held.len() - lost.len(),
+        lost.len(),
+        killed_at.elapsed()
+    );
+    assert!(!lost.is_empty(), "the victim held no unfinished job when it died");
+    for _ in &lost {
+        let path = submit_job(&http, &cluster.nginx.url(), &heavy).await;
+        let state = wait_end(&http, &cluster.nginx.url(), &path).await;
+        assert_eq!(state["status"], "succeeded", "resubmitted {path}: {state}");
+        assert!(state["result"] == heavy_answer, "resubmitted {path}: another result");
+    }
+    eprintln!("  {} lost jobs submitted again through nginx and finished", lost.len());
+}
