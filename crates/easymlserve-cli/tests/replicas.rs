@@ -1,7 +1,8 @@
 //! Jobs shared by replicas through a real `redis-server`: two `easymlserve serve --python` processes on
 //! one Redis (submit on one, read status and events on the other; kill the first mid-job and see the
 //! job fail once its lease expires), Redis stopped and restarted mid-test (clear 503s, plain calls go
-//! on, jobs work again), and cancel of running Python jobs, one that stops and one that must be killed.
+//! on, jobs work again), cancel of running Python jobs, one that stops and one that must be killed, and
+//! SIGTERM leaving no Python worker behind.
 //!
 //! They need a Python with pydantic (`$EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2`, made by `scripts/test`;
 //! without it they say they are skipped) and `redis-server` (a Debian package `scripts/test` installs;
@@ -378,4 +379,91 @@ async fn canceling_python_jobs_stops_the_model_or_replaces_its_worker() {
         metrics.contains("easymlserve_jobs_total{outcome=\"canceled\"} 2"),
         "{metrics}"
     );
+}
+
+/// The processes whose parent is `pid`, and theirs, from `/proc`.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        // `stat` is `pid (name) state ppid ...`; the name may hold spaces, so read after the last `)`.
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
+            continue;
+        };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) {
+            parents.push((child, ppid));
+        }
+    }
+    let mut found = vec![pid];
+    let mut at = 0;
+    while at < found.len() {
+        let parent = found[at];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, ppid)| *ppid == parent)
+                .map(|(child, _)| *child),
+        );
+        at += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| Some(stat[stat.rfind(')')? + 1..].split_whitespace().next()? != "Z"))
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_python_workers_and_exits_0_even_with_a_job_that_hangs() {
+    let Some(python) = python_bin() else { return };
+    let flags = ["--shutdown-delay-secs", "0", "--shutdown-timeout-secs", "1"];
+    let mut server = Replica::start(&python, &flags).await;
+    let (_, echo) = server.post("/process", &json!({"action": "echo"})).await;
+    let worker = u32::try_from(echo["pid"].as_u64().unwrap()).unwrap();
+    // A job whose model ignores cancellation: only stopping its worker ends it.
+    let job = server.submit(&json!({"action": "hang", "seconds": 60})).await;
+    server.wait_status(&job, &["running"], Duration::from_secs(20)).await;
+    let pid = server.child.id();
+    let children = descendants(pid);
+    assert!(children.contains(&worker), "worker {worker} is not among {children:?}");
+    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no exit 30 s after SIGTERM: {:?}",
+            server.log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "exit {exit}: {:?}", server.log.lock().unwrap());
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("1 failed"),
+        "the hanging job failed at the deadline: {log}"
+    );
+    // The workers may take a moment to be reaped once their parent is gone.
+    let started = Instant::now();
+    while children.iter().any(|&child| running(child)) {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "left running after the exit: {:?}",
+            children.iter().filter(|&&child| running(child)).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

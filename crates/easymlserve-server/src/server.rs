@@ -16,10 +16,14 @@ use tokio::net::TcpListener;
 use crate::backend::Backend;
 use crate::config::{ConfigError, ServeArgs, ServerConfig};
 use crate::engine::ExecError;
+use crate::jobs::DrainReport;
 use crate::logging;
 use crate::routes::{Mount, MountContext, SpecSource, router_with};
 use crate::state::{AppState, UiSpecFn};
 use crate::typed::TypedBackend;
+
+/// How long, after the jobs drained, the event streams of the jobs stopped get to send their last event.
+const STREAM_FLUSH: Duration = Duration::from_millis(500);
 
 /// The service type of a server built from a [`Backend`] whose types are known only at run time.
 #[derive(Debug, Clone, Copy)]
@@ -200,8 +204,11 @@ impl<S> Server<S> {
     /// answers 503 at once while every other route keeps serving for
     /// [`ServerConfig::shutdown_delay`] (a second Ctrl-C or SIGTERM skips the rest of it); then the
     /// listener closes, idle connections are closed and in-flight requests, streams included, get
-    /// [`ServerConfig::shutdown_timeout`] to finish before they are cut; then the model's workers
-    /// stop. Liveness stays 200 throughout.
+    /// [`ServerConfig::shutdown_timeout`] to finish before they are cut. New jobs are refused (503
+    /// `shutting_down`) from the close; the jobs this replica runs get the same timeout, then the
+    /// unfinished ones are handed back to a Redis store for another replica, or fail with
+    /// `shutting_down` (memory store), and the streams following them send that last event (up to a
+    /// few seconds past the timeout). Then the model's workers stop. Liveness stays 200 throughout.
     pub async fn serve_with_shutdown<F>(mut self, listener: TcpListener, signal: F) -> Result<(), ServerError>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -228,16 +235,37 @@ impl<S> Server<S> {
         let serve = axum::serve(listener, app)
             .with_graceful_shutdown(stopping)
             .into_future();
+        // The jobs drain while the connections finish, so that a client following a job's events reads
+        // its terminal event (or hand-back) before its stream ends, not a cut connection.
+        let (drained_tx, mut drained) = tokio::sync::watch::channel(None::<DrainReport>);
+        let drain = tokio::spawn({
+            let jobs = Arc::clone(state.jobs());
+            let mut closed = closed.clone();
+            async move {
+                let at = closed
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()?
+                    .unwrap_or_else(Instant::now);
+                let report = jobs.drain(at + timeout).await;
+                let _ = drained_tx.send(Some(report));
+                Some(report)
+            }
+        });
         let cut = async {
             let at = closed
                 .wait_for(Option::is_some)
                 .await
                 .map(|at| at.unwrap_or_else(Instant::now));
-            if let Ok(at) = at {
-                tokio::time::sleep_until((at + timeout).into()).await;
-            } else {
-                std::future::pending::<()>().await;
+            let Ok(at) = at else {
+                return std::future::pending::<()>().await;
+            };
+            let report = drained.wait_for(Option::is_some).await.ok().and_then(|report| *report);
+            if report.is_some_and(|report| report.failed + report.handed_back > 0) {
+                // The streams following the stopped jobs send their last event.
+                tokio::time::sleep(STREAM_FLUSH).await;
             }
+            tokio::time::sleep_until((at + timeout).into()).await;
         };
         tokio::select! {
             served = serve => served?,
@@ -247,6 +275,9 @@ impl<S> Server<S> {
             ),
         }
         tracing::info!("in-flight requests finished");
+        // Every connection may have ended before the jobs did: the drain still has its time.
+        let report = drain.await.ok().flatten().unwrap_or_default();
+        tracing::info!("{report}");
         state.engine().close();
         tracing::info!("server stopped");
         Ok(())
@@ -319,6 +350,7 @@ async fn drain_then_close<F>(
         () = shutdown_signal() => tracing::info!("second signal: skipping the rest of the drain delay"),
     }
     state.engine().stop_accepting();
+    state.jobs().stop_accepting();
     let _ = closed.send(Some(Instant::now()));
     tracing::info!(
         in_flight = state.metrics.in_flight().get(),

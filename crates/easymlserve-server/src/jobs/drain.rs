@@ -65,12 +65,10 @@ impl Jobs {
         while !self.locals().is_empty() && Instant::now() < give_up {
             tokio::time::sleep(POLL).await;
         }
-        let report = DrainReport {
+        DrainReport {
             finished: at_start.saturating_sub(left.len()),
             handed_back: 0,
             failed: left.len(),
-        };
-        tracing::info!(%report, "jobs drained");
-        report
+        }
     }
 }

@@ -2,12 +2,12 @@
 //! real child process).
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, channel};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use easymlserve_core::{Service, ServiceError};
+use easymlserve_core::{Context, Service, ServiceError};
 use easymlserve_server::{ApiKeys, Server, ServerConfig};
 use serde_json::{Value, json};
 
@@ -111,9 +111,11 @@ async fn shutdown_finishes_in_flight_requests() {
 
 const CHILD_ENV: &str = "EASYMLSERVE_TEST_SIGTERM_CHILD";
 const DELAY_ENV: &str = "EASYMLSERVE_TEST_SIGTERM_DELAY";
-const CHILD_KEY: &str = "child-secret-key-7f3a";
+const TIMEOUT_ENV: &str = "EASYMLSERVE_TEST_SIGTERM_TIMEOUT";
+pub(crate) const CHILD_KEY: &str = "child-secret-key-7f3a";
 
-/// A test service that prints a line when it starts processing, so the parent knows the request is in flight.
+/// A test service that prints a line when it starts processing, so the parent knows the request is in
+/// flight; it sleeps `sleep_ms` in short steps and stops early when the request is canceled.
 struct Announcing;
 
 impl Service for Announcing {
@@ -121,16 +123,26 @@ impl Service for Announcing {
     type Response = TestResponse;
 
     fn process(&self, request: TestRequest) -> Result<TestResponse, ServiceError> {
+        self.process_with(request, &Context::detached())
+    }
+
+    fn process_with(&self, request: TestRequest, ctx: &Context) -> Result<TestResponse, ServiceError> {
         println!("PROCESSING {}", request.text);
         let _ = std::io::stdout().flush();
-        std::thread::sleep(Duration::from_millis(request.sleep_ms));
+        let until = Instant::now() + Duration::from_millis(request.sleep_ms);
+        while Instant::now() < until {
+            if ctx.is_cancelled() {
+                return Err(ServiceError::Cancelled);
+            }
+            std::thread::sleep(Duration::from_millis(10).min(until.saturating_duration_since(Instant::now())));
+        }
         Ok(TestResponse { text: request.text })
     }
 }
 
-/// Not a test: the server process that `sigterm_lets_in_flight_requests_finish` starts and signals.
+/// Not a test: the server process that [`SigtermChild`] starts and signals.
 #[test]
-#[ignore = "child process of sigterm_lets_in_flight_requests_finish"]
+#[ignore = "child process of the SIGTERM tests"]
 fn sigterm_child() {
     if std::env::var(CHILD_ENV).is_err() {
         return;
@@ -144,10 +156,11 @@ fn sigterm_child() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("PORT {}", listener.local_addr().unwrap().port());
         let _ = std::io::stdout().flush();
-        let delay = std::env::var(DELAY_ENV).map_or(0.0, |v| v.parse::<f64>().unwrap());
+        let seconds = |name: &str, default: f64| std::env::var(name).map_or(default, |v| v.parse::<f64>().unwrap());
         let config = ServerConfig {
             api_keys: ApiKeys::parse_list(CHILD_KEY),
-            shutdown_delay: Duration::from_secs_f64(delay),
+            shutdown_delay: Duration::from_secs_f64(seconds(DELAY_ENV, 0.0)),
+            shutdown_timeout: Duration::from_secs_f64(seconds(TIMEOUT_ENV, 30.0)),
             ..config()
         };
         Server::new(Announcing).config(config).serve(listener).await.unwrap();
@@ -155,57 +168,109 @@ fn sigterm_child() {
     println!("EXITED CLEANLY");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_lets_in_flight_requests_finish() {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "lifecycle::sigterm_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines) = channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
+/// A server in a child process (this test binary running [`sigterm_child`]) that a test signals: its
+/// output lines, read as they come, and its address.
+pub(crate) struct SigtermChild {
+    child: Child,
+    lines: Receiver<String>,
+    log: Vec<String>,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+impl SigtermChild {
+    /// Starts the child with a drain delay and shutdown timeout (seconds) and waits until it is ready.
+    pub async fn start(delay_secs: f64, timeout_secs: f64) -> Self {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "lifecycle::sigterm_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, "1")
+            .env(DELAY_ENV, delay_secs.to_string())
+            .env(TIMEOUT_ENV, timeout_secs.to_string())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (lines_tx, lines) = channel::<String>();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let mut this = Self {
+            child,
+            lines,
+            log: Vec::new(),
+            url: String::new(),
+            http: reqwest::Client::new(),
+        };
+        let port = this.wait_for("PORT ");
+        this.url = format!("http://127.0.0.1:{port}");
+        for _ in 0..3000 {
+            if this
+                .http
+                .get(format!("{}/health/ready", this.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-    });
-    let mut log = Vec::new();
-    let wait_for = |prefix: &str, log: &mut Vec<String>| -> String {
+        this
+    }
+
+    /// Reads output lines until one contains `prefix`; returns what follows it on that line.
+    pub fn wait_for(&mut self, prefix: &str) -> String {
         loop {
-            let line = lines
+            let line = self
+                .lines
                 .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no `{prefix}` line; got {log:#?}"));
-            log.push(line.clone());
+                .unwrap_or_else(|_| panic!("no `{prefix}` line; got {:#?}", self.log));
+            self.log.push(line.clone());
             if let Some(index) = line.find(prefix) {
                 return line[index + prefix.len()..].trim().to_owned();
             }
         }
-    };
-    let port = wait_for("PORT ", &mut log);
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..500 {
-        if http
-            .get(format!("{url}/health/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+
+    /// Sends SIGTERM.
+    pub fn sigterm(&self) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+    }
+
+    /// Waits for the clean exit line and the process's exit, asserts it is 0, and returns the whole log.
+    pub async fn exits_cleanly(mut self) -> String {
+        self.wait_for("EXITED CLEANLY");
+        let mut child = self.child;
+        let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        assert!(exit.success(), "the server exited with {exit}");
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.log.push(line);
+        }
+        self.log.join("\n")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let mut child = SigtermChild::start(0.0, 30.0).await;
     let in_flight = tokio::spawn({
-        let (http, url) = (http.clone(), url.clone());
+        let (http, url) = (child.http.clone(), child.url.clone());
         async move {
             let response = http
                 .post(format!("{url}/process"))
@@ -217,23 +282,12 @@ async fn sigterm_lets_in_flight_requests_finish() {
             (response.status().as_u16(), response.json::<Value>().await.unwrap())
         }
     });
-    wait_for("PROCESSING", &mut log);
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    child.wait_for("PROCESSING");
+    child.sigterm();
     let (status, body) = in_flight.await.unwrap();
     assert_eq!((status, body), (200, json!({"text": "finish me"})));
-    wait_for("EXITED CLEANLY", &mut log);
-    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(exit.success(), "the server exited with {exit}");
-    while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
-        log.push(line);
-    }
-    let log = log.join("\n");
+    let (http, url) = (child.http.clone(), child.url.clone());
+    let log = child.exits_cleanly().await;
     assert!(log.contains("shutting down"), "{log}");
     assert!(
         log.contains("POST") && log.contains("/process") && log.contains("200"),
@@ -251,54 +305,8 @@ async fn sigterm_lets_in_flight_requests_finish() {
 /// and the process exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_readiness_first_then_closes() {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "lifecycle::sigterm_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .env(DELAY_ENV, "2")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines) = channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    let wait_for = |prefix: &str, log: &mut Vec<String>| -> String {
-        loop {
-            let line = lines
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no `{prefix}` line; got {log:#?}"));
-            log.push(line.clone());
-            if let Some(index) = line.find(prefix) {
-                return line[index + prefix.len()..].trim().to_owned();
-            }
-        }
-    };
-    let port = wait_for("PORT ", &mut log);
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..3000 {
-        if http
-            .get(format!("{url}/health/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let mut child = SigtermChild::start(2.0, 30.0).await;
+    let (http, url) = (child.http.clone(), child.url.clone());
     let slow = tokio::spawn({
         let (http, url) = (http.clone(), url.clone());
         async move {
@@ -312,13 +320,9 @@ async fn sigterm_drains_readiness_first_then_closes() {
             (response.status().as_u16(), response.json::<Value>().await.unwrap())
         }
     });
-    wait_for("PROCESSING slow", &mut log);
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    wait_for("shutting down: draining", &mut log);
+    child.wait_for("PROCESSING slow");
+    child.sigterm();
+    child.wait_for("shutting down: draining");
     // During the delay: readiness 503 (both protocols), liveness 200, new work served.
     let ready = http.get(format!("{url}/health/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
@@ -341,23 +345,15 @@ async fn sigterm_drains_readiness_first_then_closes() {
         .await
         .unwrap();
     assert_eq!(fresh.status(), 200, "a request during the drain delay was not served");
-    let listener_closed = wait_for("listener closed", &mut log);
+    let listener_closed = child.wait_for("listener closed");
     assert!(listener_closed.contains("in_flight"), "{listener_closed}");
     let (status, body) = slow.await.unwrap();
     assert_eq!((status, body), (200, json!({"text": "slow"})));
-    wait_for("EXITED CLEANLY", &mut log);
-    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(exit.success(), "the server exited with {exit}");
+    let log = child.exits_cleanly().await;
     let fresh_client = reqwest::Client::new();
     assert!(
         fresh_client.get(format!("{url}/health/live")).send().await.is_err(),
         "the server still accepts connections"
     );
-    while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
-        log.push(line);
-    }
-    let log = log.join("\n");
     assert!(log.contains("server stopped"), "{log}");
 }

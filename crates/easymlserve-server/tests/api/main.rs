@@ -10,6 +10,7 @@ mod execution;
 mod faults;
 mod inline;
 mod jobs;
+mod jobs_drain;
 mod lifecycle;
 mod metrics;
 mod oip;
