@@ -70,4 +70,12 @@ impl JobCaller for Client {
             job.cancel().await.map(drop).map_err(ClientError::into_call_error)
         })
     }
+
+    /// No route gives a job's request back over HTTP (it stays with the server), so: `None`.
+    fn request<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, CallError>> {
+        Box::pin(async move {
+            self.job(id).map_err(ClientError::into_call_error)?;
+            Ok(None)
+        })
+    }
 }

@@ -174,6 +174,14 @@ pub trait JobCaller: Send + Sync {
 
     /// Asks for the job to be canceled.
     fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), CallError>>;
+
+    /// The request the job was submitted with, as JSON, so a GUI can show a job another replica took;
+    /// `Ok(None)` when the caller cannot tell (the default, and a client over HTTP) or the job was
+    /// stored without it. A missing job, or one submitted with another key, is an error as for its state.
+    fn request<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, CallError>> {
+        let _ = id;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 #[cfg(test)]

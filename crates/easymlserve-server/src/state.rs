@@ -211,4 +211,8 @@ impl JobCaller for AppState {
             Ok(())
         })
     }
+
+    fn request<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, CallError>> {
+        Box::pin(async move { self.jobs.request_body(id, None).await.map_err(call_error) })
+    }
 }

@@ -94,6 +94,9 @@ impl Redis {
     }
 }
 
+/// The request body the tests' jobs are created with.
+const REQUEST: &str = r#"{"text":"hello","n":3}"#;
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -136,11 +139,17 @@ async fn a_job_is_stored_once_and_a_duplicate_id_finds_it() {
     assert_eq!(store.describe(), format!("redis://127.0.0.1:{}", redis.port));
 
     let record = queued("job-1");
-    assert_eq!(store.create(record.clone()).await.unwrap(), Created::New);
+    assert_eq!(
+        store.create(record.clone(), REQUEST.to_owned()).await.unwrap(),
+        Created::New
+    );
     assert_eq!(store.get("job-1").await.unwrap(), Some(record.clone()));
     let mut retry = queued("job-1");
     retry.request_digest = "another-body".to_owned();
-    assert_eq!(store.create(retry).await.unwrap(), Created::Exists(record));
+    assert_eq!(
+        store.create(retry, REQUEST.to_owned()).await.unwrap(),
+        Created::Exists(record)
+    );
     assert_eq!(store.get("job-2").await.unwrap(), None);
     assert_eq!(store.events("job-2", 0).await.unwrap(), Vec::new());
 }
@@ -154,7 +163,7 @@ async fn updates_append_events_trimmed_to_the_newest_and_end_at_the_terminal_sta
     };
     let store = redis.store(limits).await;
     let mut record = queued("job-1");
-    store.create(record.clone()).await.unwrap();
+    store.create(record.clone(), REQUEST.to_owned()).await.unwrap();
     let mut earlier_run = record.clone();
     earlier_run.run = "run-of-a-deleted-job".to_owned();
     assert!(
@@ -215,54 +224,81 @@ async fn the_job_count_bound_refuses_new_jobs_until_finished_ones_expire() {
         ..Limits::default()
     };
     let store = redis.store(limits).await;
-    assert_eq!(store.create(queued("a")).await.unwrap(), Created::New);
-    assert_eq!(store.create(queued("b")).await.unwrap(), Created::New);
-    let full = store.create(queued("c")).await.unwrap_err();
+    assert_eq!(
+        store.create(queued("a"), REQUEST.to_owned()).await.unwrap(),
+        Created::New
+    );
+    assert_eq!(
+        store.create(queued("b"), REQUEST.to_owned()).await.unwrap(),
+        Created::New
+    );
+    let full = store.create(queued("c"), REQUEST.to_owned()).await.unwrap_err();
     assert!(
         matches!(&full, StoreError::Full(m) if m.contains("`--jobs-max`") && m.contains("2 jobs")),
         "{full:?}"
     );
     // A retried PUT of a kept job still finds it, full or not.
-    assert!(matches!(store.create(queued("a")).await.unwrap(), Created::Exists(_)));
+    assert!(matches!(
+        store.create(queued("a"), REQUEST.to_owned()).await.unwrap(),
+        Created::Exists(_)
+    ));
 
     finish(&store, queued("a")).await;
     assert!(
-        matches!(store.create(queued("c")).await, Err(StoreError::Full(_))),
+        matches!(
+            store.create(queued("c"), REQUEST.to_owned()).await,
+            Err(StoreError::Full(_))
+        ),
         "a is kept for its TTL"
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(store.get("a").await.unwrap(), None, "a is gone after its TTL");
     assert_eq!(store.events("a", 0).await.unwrap(), Vec::new());
-    assert_eq!(store.create(queued("c")).await.unwrap(), Created::New);
+    assert_eq!(
+        store.create(queued("c"), REQUEST.to_owned()).await.unwrap(),
+        Created::New
+    );
     assert!(
-        matches!(store.create(queued("d")).await, Err(StoreError::Full(_))),
+        matches!(
+            store.create(queued("d"), REQUEST.to_owned()).await,
+            Err(StoreError::Full(_))
+        ),
         "b and c are kept"
     );
     // An id whose job expired can be used again.
     assert!(store.delete("c").await.unwrap());
-    assert_eq!(store.create(queued("a")).await.unwrap(), Created::New);
+    assert_eq!(
+        store.create(queued("a"), REQUEST.to_owned()).await.unwrap(),
+        Created::New
+    );
 }
 
 #[tokio::test]
 async fn the_byte_bound_counts_state_and_events_and_frees_them_on_delete_and_expiry() {
     let redis = Redis::start();
-    let one = queued("a").size();
+    let one = queued("a").size() + REQUEST.len();
     let limits = Limits {
         max_bytes: one * 2 + one / 2,
         ttl: Duration::from_millis(300),
         ..Limits::default()
     };
     let store = redis.store(limits).await;
-    assert_eq!(store.create(queued("a")).await.unwrap(), Created::New);
-    assert_eq!(store.create(queued("b")).await.unwrap(), Created::New);
-    let full = store.create(queued("c")).await.unwrap_err();
+    assert_eq!(
+        store.create(queued("a"), REQUEST.to_owned()).await.unwrap(),
+        Created::New
+    );
+    assert_eq!(
+        store.create(queued("b"), REQUEST.to_owned()).await.unwrap(),
+        Created::New
+    );
+    let full = store.create(queued("c"), REQUEST.to_owned()).await.unwrap_err();
     assert!(
         matches!(&full, StoreError::Full(m) if m.contains("`--jobs-max-bytes`")),
         "{full:?}"
     );
     assert!(store.delete("b").await.unwrap());
     assert_eq!(
-        store.create(queued("c")).await.unwrap(),
+        store.create(queued("c"), REQUEST.to_owned()).await.unwrap(),
         Created::New,
         "b's bytes were freed"
     );
@@ -277,17 +313,57 @@ async fn the_byte_bound_counts_state_and_events_and_frees_them_on_delete_and_exp
     big.message = "x".repeat(one);
     assert!(store.update(big.clone(), None).await.unwrap());
     assert!(
-        matches!(store.create(queued("d")).await, Err(StoreError::Full(_))),
+        matches!(
+            store.create(queued("d"), REQUEST.to_owned()).await,
+            Err(StoreError::Full(_))
+        ),
         "a's state grew"
     );
     finish(&store, big).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
-        store.create(queued("d")).await.unwrap(),
+        store.create(queued("d"), REQUEST.to_owned()).await.unwrap(),
         Created::New,
         "a's bytes were freed when it expired"
     );
-    assert_eq!(store.create(queued("e")).await.unwrap(), Created::New);
+    assert_eq!(
+        store.create(queued("e"), REQUEST.to_owned()).await.unwrap(),
+        Created::New
+    );
+}
+
+#[tokio::test]
+async fn the_request_body_is_kept_counted_and_goes_with_the_job() {
+    let redis = Redis::start();
+    let body = format!(r#"{{"text":"{}"}}"#, "y".repeat(400));
+    let one = queued("a").size();
+    let limits = Limits {
+        // Room for two records, but not for two records and this body.
+        max_bytes: one * 2 + 200,
+        ttl: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let store = redis.store(limits).await;
+    assert_eq!(store.create(queued("a"), body.clone()).await.unwrap(), Created::New);
+    assert_eq!(store.request("a").await.unwrap(), Some(body.clone()));
+    assert_eq!(store.request("b").await.unwrap(), None);
+    let full = store.create(queued("b"), "{}".to_owned()).await.unwrap_err();
+    assert!(
+        matches!(&full, StoreError::Full(m) if m.contains("`--jobs-max-bytes`")),
+        "{full:?}"
+    );
+    assert!(store.delete("a").await.unwrap());
+    assert_eq!(store.request("a").await.unwrap(), None, "deleted with the job");
+    assert_eq!(store.create(queued("b"), body.clone()).await.unwrap(), Created::New);
+    finish(&store, queued("b")).await;
+    assert_eq!(store.request("b").await.unwrap(), Some(body), "kept while the job is");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        store.request("b").await.unwrap(),
+        None,
+        "gone with the job's time-to-live"
+    );
+    assert_eq!(store.create(queued("c"), "{}".to_owned()).await.unwrap(), Created::New);
 }
 
 #[tokio::test]
@@ -295,7 +371,7 @@ async fn delete_forgets_the_job_its_events_and_its_lease() {
     let redis = Redis::start();
     let store = redis.store(Limits::default()).await;
     let mut record = queued("job-1");
-    store.create(record.clone()).await.unwrap();
+    store.create(record.clone(), REQUEST.to_owned()).await.unwrap();
     record.last_event = 1;
     assert!(store.update(record, Some(progress(1))).await.unwrap());
     assert!(!store.renew("job-1", Duration::from_secs(10)).await.unwrap());
@@ -307,7 +383,7 @@ async fn delete_forgets_the_job_its_events_and_its_lease() {
     assert!(!store.leased("job-1").await.unwrap());
     assert!(!store.delete("job-1").await.unwrap(), "it was gone already");
     // The cancel flag went with it: a new job of that id starts uncanceled.
-    store.create(queued("job-1")).await.unwrap();
+    store.create(queued("job-1"), REQUEST.to_owned()).await.unwrap();
     assert!(!store.renew("job-1", Duration::from_secs(10)).await.unwrap());
 }
 
@@ -315,7 +391,7 @@ async fn delete_forgets_the_job_its_events_and_its_lease() {
 async fn a_lease_lasts_as_long_as_asked_and_carries_a_cancel_request() {
     let redis = Redis::start();
     let store = redis.store(Limits::default()).await;
-    store.create(queued("job-1")).await.unwrap();
+    store.create(queued("job-1"), REQUEST.to_owned()).await.unwrap();
     assert!(!store.leased("job-1").await.unwrap(), "nobody took it yet");
     assert!(
         !store.renew("job-1", Duration::from_millis(300)).await.unwrap(),
@@ -356,7 +432,7 @@ async fn wait_returns_on_a_new_event_or_after_its_timeout() {
     let redis = Redis::start();
     let store = std::sync::Arc::new(redis.store(Limits::default()).await);
     let mut record = queued("job-1");
-    store.create(record.clone()).await.unwrap();
+    store.create(record.clone(), REQUEST.to_owned()).await.unwrap();
 
     let started = Instant::now();
     store.wait("job-1", 0, Duration::from_millis(300)).await;
@@ -395,7 +471,7 @@ async fn all_unavailable(store: &RedisStore, url_without_password: &str) {
             }
         }};
     }
-    unavailable!(store.create(queued("job-2")));
+    unavailable!(store.create(queued("job-2"), REQUEST.to_owned()));
     unavailable!(store.update(queued("job-1"), Some(progress(1))));
     unavailable!(store.get("job-1"));
     unavailable!(store.events("job-1", 0));
@@ -419,7 +495,7 @@ async fn redis_going_away_is_unavailable_at_once_and_the_store_works_again_when_
     let plain_url = format!("redis://127.0.0.1:{port}");
     let store = redis.store(Limits::default()).await;
     assert_eq!(store.describe(), plain_url, "no password in the description");
-    store.create(queued("job-1")).await.unwrap();
+    store.create(queued("job-1"), REQUEST.to_owned()).await.unwrap();
 
     drop(redis); // kills it
     all_unavailable(&store, &plain_url).await;
@@ -436,7 +512,7 @@ async fn redis_going_away_is_unavailable_at_once_and_the_store_works_again_when_
     let _redis = Redis::start_on(port, Some("hunter2"));
     let started = Instant::now();
     loop {
-        match store.create(queued("job-1")).await {
+        match store.create(queued("job-1"), REQUEST.to_owned()).await {
             Ok(created) => {
                 assert_eq!(created, Created::New);
                 break;

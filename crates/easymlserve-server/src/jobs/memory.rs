@@ -26,6 +26,8 @@ struct Inner {
 struct Entry {
     record: JobRecord,
     record_bytes: usize,
+    /// The request body, as JSON text.
+    request: String,
     events: VecDeque<(JobEvent, usize)>,
     event_bytes: usize,
     expires: Option<Instant>,
@@ -35,7 +37,7 @@ struct Entry {
 
 impl Entry {
     fn bytes(&self) -> usize {
-        self.record_bytes + self.event_bytes
+        self.record_bytes + self.request.len() + self.event_bytes
     }
 }
 
@@ -86,7 +88,7 @@ impl MemoryStore {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn create_now(&self, record: JobRecord) -> Result<Created, StoreError> {
+    fn create_now(&self, record: JobRecord, request: String) -> Result<Created, StoreError> {
         let mut inner = self.lock();
         inner.sweep(Instant::now());
         if let Some(entry) = inner.jobs.get(&record.id) {
@@ -99,17 +101,18 @@ impl MemoryStore {
             )));
         }
         let record_bytes = record.size();
-        if inner.bytes + record_bytes > self.limits.max_bytes {
+        if inner.bytes + record_bytes + request.len() > self.limits.max_bytes {
             return Err(StoreError::Full(format!(
                 "the jobs kept take {} of {} bytes (`--jobs-max-bytes`)",
                 inner.bytes, self.limits.max_bytes
             )));
         }
-        inner.bytes += record_bytes;
+        inner.bytes += record_bytes + request.len();
         let id = record.id.clone();
         let entry = Entry {
             record,
             record_bytes,
+            request,
             events: VecDeque::new(),
             event_bytes: 0,
             expires: None,
@@ -157,8 +160,12 @@ impl JobStore for MemoryStore {
         "memory".to_owned()
     }
 
-    fn create(&self, record: JobRecord) -> BoxFuture<'_, Result<Created, StoreError>> {
-        Box::pin(async move { self.create_now(record) })
+    fn create(&self, record: JobRecord, request: String) -> BoxFuture<'_, Result<Created, StoreError>> {
+        Box::pin(async move { self.create_now(record, request) })
+    }
+
+    fn request<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(async move { Ok(self.lock().live(id).map(|entry| entry.request.clone())) })
     }
 
     fn update(&self, record: JobRecord, event: Option<JobEvent>) -> BoxFuture<'_, Result<bool, StoreError>> {
@@ -254,7 +261,7 @@ mod tests {
             ..Limits::default()
         });
         let mut job = record("a");
-        assert_eq!(store.create(job.clone()).await, Ok(Created::New));
+        assert_eq!(store.create(job.clone(), "{}".to_owned()).await, Ok(Created::New));
         let mut earlier_run = job.clone();
         earlier_run.run = "run-0".to_owned();
         assert!(
@@ -279,7 +286,10 @@ mod tests {
         job.status = JobStatus::Failed;
         assert!(!store.update(job, None).await.unwrap(), "a finished job stays finished");
         assert_eq!(store.get("a").await.unwrap().unwrap().status, JobStatus::Succeeded);
-        assert!(matches!(store.create(record("a")).await, Ok(Created::Exists(_))));
+        assert!(matches!(
+            store.create(record("a"), "{}".to_owned()).await,
+            Ok(Created::Exists(_))
+        ));
     }
 
     #[tokio::test]
@@ -289,19 +299,36 @@ mod tests {
             max_bytes: size * 2 + size / 2,
             ..Limits::default()
         });
-        store.create(record("a")).await.unwrap();
-        store.create(record("b")).await.unwrap();
-        let full = store.create(record("c")).await.unwrap_err();
+        store.create(record("a"), "{}".to_owned()).await.unwrap();
+        store.create(record("b"), "{}".to_owned()).await.unwrap();
+        let full = store.create(record("c"), "{}".to_owned()).await.unwrap_err();
         assert!(full.to_string().contains("--jobs-max-bytes"), "{full}");
         assert!(store.delete("a").await.unwrap());
-        assert_eq!(store.create(record("c")).await, Ok(Created::New));
+        assert_eq!(store.create(record("c"), "{}".to_owned()).await, Ok(Created::New));
+    }
+
+    #[tokio::test]
+    async fn the_request_body_counts_against_the_byte_bound_and_goes_with_the_job() {
+        let size = record("a").size();
+        let store = MemoryStore::new(Limits {
+            max_bytes: size * 2 + 100,
+            ..Limits::default()
+        });
+        let body = format!(r#"{{"text":"{}"}}"#, "y".repeat(200));
+        store.create(record("a"), body.clone()).await.unwrap();
+        assert_eq!(store.request("a").await.unwrap(), Some(body.clone()));
+        let full = store.create(record("b"), "{}".to_owned()).await.unwrap_err();
+        assert!(full.to_string().contains("--jobs-max-bytes"), "{full}");
+        assert!(store.delete("a").await.unwrap());
+        assert_eq!(store.request("a").await.unwrap(), None);
+        assert_eq!(store.create(record("b"), body).await, Ok(Created::New));
     }
 
     #[tokio::test]
     async fn a_waiter_wakes_when_an_event_arrives() {
         let store = Arc::new(MemoryStore::new(Limits::default()));
         let mut job = record("w");
-        store.create(job.clone()).await.unwrap();
+        store.create(job.clone(), "{}".to_owned()).await.unwrap();
         let waiter = {
             let store = Arc::clone(&store);
             tokio::spawn(async move {

@@ -191,7 +191,9 @@ impl Jobs {
             self.replica.clone(),
             random_hex(),
         );
-        match store.create(record.clone()).await.map_err(unavailable)? {
+        // Kept with the job, so that any replica can show what was asked (or run it again).
+        let request_text = String::from_utf8_lossy(body).into_owned();
+        match store.create(record.clone(), request_text).await.map_err(unavailable)? {
             store::Created::Exists(existing) => {
                 if existing.owner != owner {
                     return Err(ApiError::JobForbidden(id));
@@ -261,6 +263,19 @@ impl Jobs {
             return Err(ApiError::JobForbidden(id.to_owned()));
         }
         self.checked(store, record).await
+    }
+
+    /// The request body the job was submitted with, if `owner` may see the job (the same rule as
+    /// [`Jobs::state`]); `None` for a job stored without one.
+    pub async fn request_body(&self, id: &str, owner: Option<&str>) -> Result<Option<serde_json::Value>, ApiError> {
+        self.state(id, owner).await?;
+        let store = self.store().await?;
+        let Some(text) = store.request(id).await.map_err(unavailable)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| ApiError::Internal(format!("the stored request of job `{id}` is not JSON: {e}")))
     }
 
     /// `record`, or, when it is unfinished, not run here and its lease has expired, the record marked lost.

@@ -6,11 +6,12 @@
 //! | Key | Type | Holds |
 //! |---|---|---|
 //! | `easymlserve:job:{id}` | string | the [`JobRecord`] as JSON |
+//! | `easymlserve:job:{id}:request` | string | the request body it was submitted with (JSON) |
 //! | `easymlserve:job:{id}:events` | list | its kept events as JSON, oldest first |
 //! | `easymlserve:job:{id}:lease` | string, `PX` expiry | the replica that runs it |
 //! | `easymlserve:job:{id}:cancel` | string | set once a cancel is asked |
 //! | `easymlserve:jobs` | sorted set | every kept job; score `+inf` while it runs, its expiry time (ms) once over |
-//! | `easymlserve:sizes` | hash | the bytes (state and events) each kept job takes |
+//! | `easymlserve:sizes` | hash | the bytes (state, request and events) each kept job takes |
 //! | `easymlserve:bytes` | string | the sum of those |
 //!
 //! A finished job's keys get its time-to-live (`PEXPIRE`), so Redis drops them by itself; `create` first
@@ -58,6 +59,7 @@ struct Scripts {
 /// The keys of one job.
 struct Keys {
     state: String,
+    request: String,
     events: String,
     lease: String,
     cancel: String,
@@ -67,6 +69,7 @@ impl Keys {
     fn of(id: &str) -> Self {
         let state = format!("{PREFIX}job:{id}");
         Self {
+            request: format!("{state}:request"),
             events: format!("{state}:events"),
             lease: format!("{state}:lease"),
             cancel: format!("{state}:cancel"),
@@ -224,12 +227,17 @@ impl JobStore for RedisStore {
         self.url.clone()
     }
 
-    fn create(&self, record: JobRecord) -> BoxFuture<'_, Result<Created, StoreError>> {
+    fn create(&self, record: JobRecord, request: String) -> BoxFuture<'_, Result<Created, StoreError>> {
         Box::pin(async move {
             let json = serde_json::to_string(&record).map_err(|e| self.corrupt("create", &e))?;
             let keys = Keys::of(&record.id);
             let mut invocation = self.scripts.create.prepare_invoke();
-            invocation.key(&keys.state).key(INDEX).key(BYTES).key(SIZES);
+            invocation
+                .key(&keys.state)
+                .key(INDEX)
+                .key(BYTES)
+                .key(SIZES)
+                .key(&keys.request);
             invocation
                 .arg(&record.id)
                 .arg(&json)
@@ -238,7 +246,8 @@ impl JobStore for RedisStore {
             invocation
                 .arg(format!("{PREFIX}job:"))
                 .arg(terminal_flag(&record))
-                .arg(self.ttl_ms());
+                .arg(self.ttl_ms())
+                .arg(&request);
             let invocation = &invocation;
             let answer: Vec<String> = self
                 .call("create", |mut c| async move { invocation.invoke_async(&mut c).await })
@@ -261,7 +270,7 @@ impl JobStore for RedisStore {
                 ))),
                 [full, bytes] if full == "full_bytes" => Err(StoreError::Full(format!(
                     "the jobs kept take {bytes} of {max_bytes} bytes (`--jobs-max-bytes`); this one needs {} more",
-                    json.len()
+                    json.len() + request.len()
                 ))),
                 other => Err(StoreError::Unavailable(format!(
                     "Redis at {} answered `create` with {other:?}",
@@ -286,7 +295,8 @@ impl JobStore for RedisStore {
                 .key(&keys.cancel)
                 .key(INDEX)
                 .key(BYTES)
-                .key(SIZES);
+                .key(SIZES)
+                .key(&keys.request);
             invocation
                 .arg(&record.id)
                 .arg(&json)
@@ -307,6 +317,13 @@ impl JobStore for RedisStore {
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobRecord>, StoreError>> {
         Box::pin(self.record(id))
+    }
+
+    fn request<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(async move {
+            self.command("request", ::redis::cmd("GET").arg(Keys::of(id).request).clone())
+                .await
+        })
     }
 
     fn events<'a>(&'a self, id: &'a str, after: u64) -> BoxFuture<'a, Result<Vec<JobEvent>, StoreError>> {
@@ -350,7 +367,7 @@ impl JobStore for RedisStore {
                 .key(&keys.events)
                 .key(&keys.lease)
                 .key(&keys.cancel);
-            invocation.key(INDEX).key(BYTES).key(SIZES).arg(id);
+            invocation.key(INDEX).key(BYTES).key(SIZES).key(&keys.request).arg(id);
             let invocation = &invocation;
             let existed: i64 = self
                 .call("delete", |mut c| async move { invocation.invoke_async(&mut c).await })

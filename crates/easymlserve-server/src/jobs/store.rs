@@ -14,7 +14,7 @@ use super::record::JobRecord;
 pub struct Limits {
     /// Most jobs kept at once, running or finished.
     pub max_jobs: usize,
-    /// Most bytes of job state, results and events kept at once.
+    /// Most bytes of job state, request bodies, results and events kept at once.
     pub max_bytes: usize,
     /// How long a finished job is kept.
     pub ttl: Duration,
@@ -62,10 +62,13 @@ pub trait JobStore: Send + Sync + 'static {
     /// What it is, for the log (`memory`, `redis://host:port`).
     fn describe(&self) -> String;
 
-    /// Stores a new job, or returns the existing one with the same id. Fails with
-    /// [`StoreError::Full`] when a bound is reached (finished jobs past their time-to-live are dropped
-    /// first).
-    fn create(&self, record: JobRecord) -> BoxFuture<'_, Result<Created, StoreError>>;
+    /// Stores a new job with its request body (JSON text, counted in the byte bound, kept as long as
+    /// the job), or returns the existing one with the same id. Fails with [`StoreError::Full`] when a
+    /// bound is reached (finished jobs past their time-to-live are dropped first).
+    fn create(&self, record: JobRecord, request: String) -> BoxFuture<'_, Result<Created, StoreError>>;
+
+    /// The request body the job was created with, if the job exists.
+    fn request<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
 
     /// Writes a job's new state and, when given, its next event, unless the job is gone or already
     /// over (its terminal state is final). Returns whether it wrote. A terminal state starts the

@@ -2,7 +2,7 @@
 -- `update`: 0 when the job is gone or over; else writes the state, appends the event, trims the events
 -- to the newest `max_events`, starts the time-to-live of a terminal state, and answers 1.
 -- A write of another run of the job (an earlier job with the same id, deleted and submitted again) is refused.
--- KEYS: state, events, cancel, index, bytes, sizes. ARGV: id, record, terminal, event or '', max_events, ttl ms, run.
+-- KEYS: state, events, cancel, index, bytes, sizes, request. ARGV: id, record, terminal, event or '', max_events, ttl ms, run.
 local score = redis.call('ZSCORE', KEYS[4], ARGV[1])
 if score ~= 'inf' or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local stored = cjson.decode(redis.call('GET', KEYS[1]))
@@ -25,6 +25,7 @@ if ARGV[3] == '1' then
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
+  redis.call('PEXPIRE', KEYS[7], ARGV[6])
   redis.call('ZADD', KEYS[4], now + tonumber(ARGV[6]), ARGV[1])
 end
 return 1
