@@ -3,12 +3,15 @@
 //!
 //! `easymlserve serve model.onnx` (an ONNX file, no code: REST API, inference protocol, web GUI at /ui/)
 //! `easymlserve serve --python service.py[:ClassName] --workers 2` (a Python service in worker processes)
+//! `easymlserve serve --model-dir /mnt/models` (the one `.onnx` file or the `service.py` in a directory;
+//! `STORAGE_URI` when no model is named, as KServe sets it)
 //! `easymlserve call --url http://127.0.0.1:8000 --data @request.json` (`--async`: as a job, with a
 //! progress bar on standard error; Ctrl-C cancels it)
 //! `easymlserve ui --url http://gpu-box:8000` (desktop window; `--web` for a browser GUI instead)
 
 mod call;
 mod deploy;
+mod model_dir;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,7 +58,7 @@ enum Command {
     },
     /// Write deployment files: Kubernetes manifests, KServe resources or a Dockerfile.
     #[command(subcommand)]
-    Deploy(deploy::DeployCommand),
+    Deploy(Box<deploy::DeployCommand>),
     /// Print the OpenAPI document of a running service.
     Openapi {
         /// Base URL of the service.
@@ -82,7 +85,8 @@ const DEFAULT_PYTHON_WORKERS: usize = 2;
 
 /// `easymlserve serve`: what to serve (one of the model forms) and how.
 #[derive(Debug, clap::Args)]
-#[command(group(ArgGroup::new("what").required(true).args(["model", "python"])))]
+// Not `required`: with none of the three given, `STORAGE_URI` may still name the model directory.
+#[command(group(ArgGroup::new("what").args(["model", "python", "model_dir"])))]
 struct ServeCommand {
     /// An ONNX file to serve with no code: the request and response schemas, the docs and the GUI
     /// come from its tensors.
@@ -104,6 +108,12 @@ struct ServeCommand {
     /// processes [default for Python: 2], each with its own copy of the model.
     #[arg(long, value_name = "FILE.py[:CLASS]")]
     python: Option<String>,
+    /// A directory holding the model, as a cluster mounts it: exactly one `.onnx` file (served as
+    /// `MODEL.onnx` is) or a `service.py` (served as `--python` is). `file:///path` is taken as a
+    /// local path; remote URLs (`s3://`, `gs://`, `https://`, ...) are refused: nothing is
+    /// downloaded. `STORAGE_URI` applies when no model is named at all.
+    #[arg(long, env = "EASYMLSERVE_MODEL_DIR", value_name = "DIR")]
+    model_dir: Option<String>,
     /// The Python interpreter of the workers; it needs pydantic (the SDK itself is built in). For an
     /// ONNX model, the interpreter whose `onnxruntime` package provides ONNX Runtime.
     #[arg(long, env = "EASYMLSERVE_PYTHON", default_value = "python3")]
@@ -184,7 +194,10 @@ fn main() -> ExitCode {
 }
 
 /// Serves the model `serve` names until Ctrl-C or SIGTERM.
-fn serve_model(serve: ServeCommand) -> Result<()> {
+fn serve_model(mut serve: ServeCommand) -> Result<()> {
+    if serve.model.is_none() && serve.python.is_none() {
+        locate_model(&mut serve)?;
+    }
     if let Some(model) = serve.model.clone() {
         return serve_onnx(model, serve);
     }
@@ -197,7 +210,7 @@ fn serve_model(serve: ServeCommand) -> Result<()> {
         ..
     } = serve;
     let Some(python) = python else {
-        anyhow::bail!("nothing to serve: give `--python service.py[:ClassName]`");
+        anyhow::bail!("nothing to serve: give `MODEL.onnx`, `--python service.py[:ClassName]` or `--model-dir DIR`");
     };
     let start_timeout = Duration::try_from_secs_f64(start_timeout_secs)
         .context("`--start-timeout-secs` must be a positive number of seconds")?;
@@ -214,6 +227,29 @@ fn serve_model(serve: ServeCommand) -> Result<()> {
         cancel_grace,
     });
     Server::from_backend(backend).with_generated_ui().run_with(server)?;
+    Ok(())
+}
+
+/// Fills in the model from `--model-dir` (or its variable), else from `STORAGE_URI`.
+fn locate_model(serve: &mut ServeCommand) -> Result<()> {
+    let (location, source) = match serve.model_dir.take() {
+        Some(dir) => (dir, "--model-dir"),
+        None => match std::env::var(model_dir::ENV_STORAGE_URI) {
+            Ok(uri) if !uri.trim().is_empty() => (uri, model_dir::ENV_STORAGE_URI),
+            _ => anyhow::bail!(
+                "nothing to serve: give `MODEL.onnx`, `--python service.py[:ClassName]` or `--model-dir DIR`"
+            ),
+        },
+    };
+    match model_dir::resolve(&location, source)? {
+        model_dir::Found::Onnx(path) => serve.model = Some(path),
+        model_dir::Found::Python(path) => {
+            let path = path
+                .to_str()
+                .with_context(|| format!("`{source}`: the path `{}` is not valid UTF-8", path.display()))?;
+            serve.python = Some(path.to_owned());
+        }
+    }
     Ok(())
 }
 

@@ -1,0 +1,351 @@
+//! `easymlserve serve --model-dir DIR` (and `STORAGE_URI`) as a real process, the way a cluster starts
+//! it with the model mounted in a directory: one `.onnx` file or a `service.py` is served; remote URLs,
+//! empty directories and directories with several models are refused at start, naming the setting.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_easymlserve");
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/onnx/models")
+        .join(name)
+}
+
+/// A fresh directory for one test, holding copies of `files` from the ONNX examples.
+fn model_dir(test: &str, files: &[&str]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("easymlserve-model-dir-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in files {
+        std::fs::copy(example(file), dir.join(file)).unwrap();
+    }
+    dir
+}
+
+/// `easymlserve` with the variables this test controls removed, so the caller's shell cannot leak in.
+fn command() -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env("NO_COLOR", "1")
+        .env("EASYMLSERVE_LOG", "info")
+        .env_remove("EASYMLSERVE_PORT")
+        .env_remove("PORT")
+        .env_remove("EASYMLSERVE_MODEL_DIR")
+        .env_remove("STORAGE_URI")
+        .env_remove("EASYMLSERVE_LOG_FORMAT")
+        .stdin(Stdio::null());
+    command
+}
+
+/// A server started by the test, killed when the test ends, passed or failed.
+struct Serving {
+    child: Child,
+    lines: Receiver<String>,
+    url: String,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(mut command: Command) -> Serving {
+    let mut child = command
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = channel::<String>();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let url = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60).saturating_sub(started.elapsed()))
+            .unwrap_or_else(|_| panic!("the server did not say where it listens: {seen:#?}"));
+        if let Some(at) = line.find("listening on http://") {
+            break line[at + "listening on ".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+        seen.push(line);
+    };
+    Serving { child, lines, url }
+}
+
+/// Polls `/health/ready` until it answers 200 (the listener opens before the model is loaded).
+async fn ready(http: &reqwest::Client, url: &str) {
+    let started = Instant::now();
+    loop {
+        let answer = http.get(format!("{url}/health/ready")).send().await;
+        if answer.is_ok_and(|a| a.status() == 200) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{url} never became ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn process(http: &reqwest::Client, url: &str, body: &Value) -> Value {
+    let answer = http.post(format!("{url}/process")).json(body).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    answer.json().await.unwrap()
+}
+
+fn digits_example() -> Value {
+    serde_json::from_slice(&std::fs::read(example("digits_cnn.example.json")).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_directory_with_one_onnx_file_serves_it_as_the_file_itself_would_be() {
+    let http = reqwest::Client::new();
+    let dir = model_dir("one", &["digits_cnn.onnx", "digits_cnn.example.json"]);
+    let mut from_dir = command();
+    from_dir.arg("serve").arg("--model-dir").arg(&dir);
+    let from_dir = serve(from_dir);
+    ready(&http, &from_dir.url).await;
+    let mut from_file = command();
+    from_file.arg("serve").arg(example("digits_cnn.onnx"));
+    let from_file = serve(from_file);
+    ready(&http, &from_file.url).await;
+
+    let answer = process(&http, &from_dir.url, &digits_example()).await;
+    assert_eq!(answer["probabilities"][0].as_array().unwrap().len(), 10, "{answer}");
+    assert_eq!(answer, process(&http, &from_file.url, &digits_example()).await);
+    let spec: Value = http
+        .get(format!("{}/api/spec", from_dir.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spec["name"], "digits_cnn", "the name is the file's stem: {spec}");
+    drop((from_dir, from_file));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn storage_uri_with_a_file_url_is_used_when_no_model_is_named() {
+    let http = reqwest::Client::new();
+    let dir = model_dir("storage-uri", &["digits_cnn.onnx"]);
+    let mut served = command();
+    served
+        .arg("serve")
+        .env("STORAGE_URI", format!("file://{}", dir.display()));
+    let served = serve(served);
+    ready(&http, &served.url).await;
+    let answer = process(&http, &served.url, &digits_example()).await;
+    assert_eq!(answer["probabilities"][0].as_array().unwrap().len(), 10, "{answer}");
+    drop(served);
+
+    // `--model-dir` wins over `STORAGE_URI`, which then is not even looked at.
+    let mut served = command();
+    served
+        .arg("serve")
+        .arg("--model-dir")
+        .arg(&dir)
+        .env("STORAGE_URI", "s3://bucket/elsewhere");
+    let served = serve(served);
+    ready(&http, &served.url).await;
+    drop(served);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn refused(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn remote_locations_are_refused_naming_the_setting_and_saying_nothing_is_downloaded() {
+    let output = command()
+        .arg("serve")
+        .env("STORAGE_URI", "s3://bucket/models/digits")
+        .output()
+        .unwrap();
+    let stderr = refused(&output);
+    assert!(
+        stderr.contains("`STORAGE_URI` is `s3://bucket/models/digits`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("does not download") && stderr.contains("/mnt/models"),
+        "{stderr}"
+    );
+    for remote in ["gs://bucket/m", "https://models.example.org/m.onnx", "pvc://claim/m"] {
+        let output = command().args(["serve", "--model-dir", remote]).output().unwrap();
+        let stderr = refused(&output);
+        assert!(
+            stderr.contains("`--model-dir`") && stderr.contains("does not download"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_directory_without_exactly_one_model_is_refused_naming_what_it_holds() {
+    let empty = model_dir("empty", &[]);
+    let output = command().arg("serve").arg("--model-dir").arg(&empty).output().unwrap();
+    let stderr = refused(&output);
+    assert!(
+        stderr.contains("`--model-dir`") && stderr.contains("no `.onnx` file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("it is empty"), "{stderr}");
+
+    let other = model_dir("other", &["digits_cnn.example.json"]);
+    let output = command()
+        .arg("serve")
+        .env("EASYMLSERVE_MODEL_DIR", &other)
+        .output()
+        .unwrap();
+    let stderr = refused(&output);
+    assert!(stderr.contains("found: digits_cnn.example.json"), "{stderr}");
+
+    let several = model_dir("several", &["digits_cnn.onnx", "diabetes.onnx"]);
+    let output = command()
+        .arg("serve")
+        .arg("--model-dir")
+        .arg(&several)
+        .output()
+        .unwrap();
+    let stderr = refused(&output);
+    assert!(
+        stderr.contains("several `.onnx` files (diabetes.onnx, digits_cnn.onnx)"),
+        "{stderr}"
+    );
+
+    let output = command()
+        .arg("serve")
+        .arg("--model-dir")
+        .arg(several.join("digits_cnn.onnx"))
+        .output()
+        .unwrap();
+    assert!(refused(&output).contains("not a directory"));
+
+    let output = command().arg("serve").output().unwrap();
+    assert!(refused(&output).contains("nothing to serve"));
+    for dir in [empty, other, several] {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[test]
+fn model_dir_conflicts_with_a_named_model() {
+    let output = command()
+        .arg("serve")
+        .arg(example("digits_cnn.onnx"))
+        .args(["--model-dir", "/mnt/models"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--model-dir"), "{stderr}");
+    let output = command()
+        .args(["serve", "--python", "service.py", "--model-dir", "/mnt/models"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn a_directory_with_service_py_runs_it_and_its_output_is_logged_as_json() {
+    let Some(venv) = std::env::var_os("EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2") else {
+        eprintln!("skipped: EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2 is not set; scripts/test creates it");
+        return;
+    };
+    let dir = model_dir("python", &[]);
+    std::fs::write(
+        dir.join("service.py"),
+        r#"from pydantic import BaseModel
+from easymlserve import Service
+
+
+class Request(BaseModel):
+    text: str
+
+
+class Response(BaseModel):
+    shout: str
+
+
+class Shout(Service):
+    name = "Shout"
+
+    def load_model(self) -> None:
+        print("shout model loaded", flush=True)
+
+    def process(self, request: Request) -> Response:
+        print(f"shouting {request.text}", flush=True)
+        return Response(shout=request.text.upper())
+"#,
+    )
+    .unwrap();
+    let http = reqwest::Client::new();
+    let mut served = command();
+    served
+        .arg("serve")
+        .arg("--model-dir")
+        .arg(&dir)
+        .args(["--workers", "1", "--log-format", "json", "--python-bin"])
+        .arg(PathBuf::from(venv).join("bin/python"));
+    let mut served = serve(served);
+    ready(&http, &served.url).await;
+    let answer = http
+        .post(format!("{}/process", served.url))
+        .header("x-request-id", "py-1")
+        .json(&serde_json::json!({"text": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["x-request-id"], "py-1");
+    assert_eq!(answer.json::<Value>().await.unwrap()["shout"], "HI");
+    // Stop it and read everything it printed: every line, the worker's own output too, is JSON.
+    Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(served.child.wait().unwrap().success());
+    let lines: Vec<String> = std::mem::replace(&mut served.lines, channel().1).iter().collect();
+    let logged: Vec<Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let said = |text: &str| logged.iter().any(|l| l["message"] == text && l["stream"] == "stdout");
+    assert!(said("shouting hi"), "{lines:#?}");
+    let access = logged
+        .iter()
+        .find(|l| l["target"] == "easymlserve::access" && l["request_id"] == "py-1")
+        .unwrap_or_else(|| panic!("no access line: {lines:#?}"));
+    assert_eq!(
+        (access["route"].as_str(), access["status"].as_u64()),
+        (Some("/process"), Some(200))
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
