@@ -1,7 +1,8 @@
 //! Drain: what the jobs of a stopping server do. From the start of [`Jobs::drain`] new submits are
 //! refused (503 `shutting_down` with `Retry-After`, so a balancer retries elsewhere); jobs this replica
-//! runs get until the deadline to finish, and those still unfinished then end with a `shutting_down`
-//! error event, which a client following the job's events reads as its terminal event.
+//! runs get until the deadline to finish. Those still unfinished then go back to a shared store (Redis),
+//! queued, for another replica to claim (see `handback.rs`); with the memory store they end with a
+//! `shutting_down` error event, which a client following the job's events reads as its terminal event.
 
 use std::fmt;
 use std::sync::Arc;
@@ -49,8 +50,8 @@ impl Jobs {
     }
 
     /// Drains the jobs this replica runs: refuses new submits, waits until `until` for the local jobs
-    /// to end, then stops the rest with a `shutting_down` error and waits briefly for their drivers to
-    /// write it. Returns what became of them.
+    /// to end, then stops the rest, handing them back to a shared store or failing them with
+    /// `shutting_down`, and waits briefly for their drivers to write that. Returns what became of them.
     pub async fn drain(&self, until: Instant) -> DrainReport {
         self.stop_accepting();
         let at_start = self.locals().len();
@@ -58,17 +59,23 @@ impl Jobs {
             tokio::time::sleep(POLL.min(until.saturating_duration_since(Instant::now()))).await;
         }
         let left: Vec<Arc<LocalJob>> = self.locals().values().cloned().collect();
+        let shared = self.store.get().is_some_and(|store| store.shared());
         for job in &left {
-            job.stop_for_shutdown();
+            if shared {
+                job.hand_back_for_shutdown();
+            } else {
+                job.stop_for_shutdown();
+            }
         }
         let give_up = Instant::now() + STOP_GRACE;
         while !self.locals().is_empty() && Instant::now() < give_up {
             tokio::time::sleep(POLL).await;
         }
+        let handed_back = left.iter().filter(|job| job.was_handed_back()).count();
         DrainReport {
             finished: at_start.saturating_sub(left.len()),
-            handed_back: 0,
-            failed: left.len(),
+            handed_back,
+            failed: left.len() - handed_back,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The task that follows one job this replica runs: it turns the engine's execution into the job's
 //! state and numbered events in the store (queued with its position, started, progress at most every
 //! tenth of a second, then exactly one result or error), renews the job's lease, and cancels the job
-//! when asked here or, through the store, by another replica.
+//! when asked here or, through the store, by another replica. When the server stops it fails the job, or
+//! with a shared store hands it back for another replica.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use easymlserve_core::{JobEvent, JobEventKind, JobFailure, JobStatus, ProgressReport};
 use tokio::sync::Notify;
 
+use super::handback::{MAX_HANDOFFS, handoff_limit, requeue};
 use super::record::{JobRecord, now_ms};
 use super::store::{JobStore, StoreError};
 use crate::engine::{Event, ExecError, Execution};
@@ -27,6 +29,10 @@ pub(crate) struct LocalJob {
     cancel: AtomicBool,
     /// Set with `cancel` when the server stops: the job ends with `shutting_down`, not `canceled`.
     shutdown: AtomicBool,
+    /// Set with `cancel` when the server stops and the store is shared: the job goes back to the store.
+    hand_back: AtomicBool,
+    /// Set by the driver once the job is back in the store.
+    handed_back: AtomicBool,
     wake: Notify,
 }
 
@@ -42,6 +48,24 @@ impl LocalJob {
             self.shutdown.store(true, Ordering::Release);
         }
         self.cancel();
+    }
+
+    /// Stops the job because the server stops, for another replica to run it. An owner's cancel that
+    /// came first still wins.
+    pub(crate) fn hand_back_for_shutdown(&self) {
+        if !self.cancel.load(Ordering::Acquire) {
+            self.hand_back.store(true, Ordering::Release);
+        }
+        self.cancel();
+    }
+
+    fn wants_hand_back(&self) -> bool {
+        self.hand_back.load(Ordering::Acquire)
+    }
+
+    /// Whether the driver gave the job back to the store.
+    pub(crate) fn was_handed_back(&self) -> bool {
+        self.handed_back.load(Ordering::Acquire)
     }
 
     fn is_shutdown(&self) -> bool {
@@ -133,6 +157,7 @@ impl Driver {
                 event = self.execution.next() => Step::Event(event),
             };
             match step {
+                Step::Cancel if self.local.wants_hand_back() => return self.hand_back().await,
                 Step::Cancel if self.local.is_shutdown() => {
                     return self.finish(Outcome::Failed(shutting_down())).await;
                 }
@@ -157,6 +182,9 @@ impl Driver {
                     return self.finish(Outcome::Succeeded(value)).await;
                 }
                 Step::Event(Some(Event::Error(err))) => {
+                    if err == ExecError::Cancelled && self.local.wants_hand_back() {
+                        return self.hand_back().await;
+                    }
                     if !self.flush(&mut pending, &mut last_progress).await {
                         return self.record.status;
                     }
@@ -244,6 +272,38 @@ impl Driver {
                 true
             }
         }
+    }
+
+    /// Stops the job here and gives it back to the store, queued, for another replica; a job handed
+    /// back [`MAX_HANDOFFS`] times already fails with `handoff_limit` instead.
+    async fn hand_back(mut self) -> JobStatus {
+        if self.record.handoffs >= MAX_HANDOFFS {
+            return self.finish(Outcome::Failed(handoff_limit())).await;
+        }
+        self.record.handoffs += 1;
+        let (expected, event) = requeue(&mut self.record);
+        let Self {
+            store,
+            record,
+            execution,
+            local,
+            ..
+        } = self;
+        // Dropping the execution cancels the request here, as a stop without hand-back does.
+        drop(execution);
+        match store.hand_back(record.clone(), event, &expected).await {
+            Ok(true) => {
+                local.handed_back.store(true, Ordering::Release);
+                tracing::info!(job = %record.id, handoffs = record.handoffs, "job handed back for another replica");
+            }
+            Ok(false) => tracing::info!(job = %record.id, "job not handed back: it is gone or over"),
+            Err(err) => tracing::warn!(
+                job = %record.id,
+                %err,
+                "could not hand the job back; it fails as lost once its lease expires"
+            ),
+        }
+        JobStatus::Queued
     }
 
     async fn finish(mut self, outcome: Outcome) -> JobStatus {

@@ -6,6 +6,7 @@
 mod config;
 mod drain;
 mod driver;
+mod handback;
 mod memory;
 mod record;
 pub mod redis;
@@ -31,6 +32,9 @@ use crate::engine::{Engine, Submit, Valid};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use driver::{Driver, LocalJob};
+
+/// How often the reaper looks while the model loads.
+const STARTUP_POLL: Duration = Duration::from_millis(100);
 
 /// Longest id a client may choose.
 const MAX_ID: usize = 128;
@@ -222,20 +226,27 @@ impl Jobs {
             }
         };
         record.queue_position = Some(execution.queue_position().unwrap_or(0));
+        if let Err(err) = store.renew(&id, self.config.lease).await {
+            tracing::warn!(job = %id, %err, "could not take the job's lease");
+        }
+        self.run_local(store, record.clone(), execution);
+        Ok(Submitted { record, created: true })
+    }
+
+    /// Follows `execution` of the job `record` here, with a driver task, until it ends.
+    fn run_local(self: &Arc<Self>, store: Arc<dyn JobStore>, record: JobRecord, execution: crate::engine::Execution) {
+        let id = record.id.clone();
         let local = Arc::new(LocalJob::default());
         self.locals().insert(id.clone(), Arc::clone(&local));
         let driver = Driver {
-            store: Arc::clone(&store),
-            record: record.clone(),
+            store,
+            record,
             execution,
             local: Arc::clone(&local),
             lease: self.config.lease,
             metrics: Arc::clone(&self.metrics),
             retry_for: self.config.limits.ttl,
         };
-        if let Err(err) = store.renew(&id, self.config.lease).await {
-            tracing::warn!(job = %id, %err, "could not take the job's lease");
-        }
         let jobs = Arc::clone(self);
         tokio::spawn(async move {
             let status = driver.run().await;
@@ -247,7 +258,6 @@ impl Jobs {
             drop(locals);
             tracing::info!(job = %id, ?status, "job ended");
         });
-        Ok(Submitted { record, created: true })
     }
 
     /// The job's state, if `owner` may see it. A job left unfinished by a replica whose lease expired
@@ -281,7 +291,8 @@ impl Jobs {
     /// `record`, or, when it is unfinished, not run here and its lease has expired, the record marked lost.
     async fn checked(&self, store: &Arc<dyn JobStore>, record: JobRecord) -> Result<JobRecord, ApiError> {
         let id = record.id.as_str();
-        if record.status.is_terminal() || self.locals().contains_key(id) {
+        // A handed-back job waits without a lease for another replica to claim it: not lost.
+        if record.status.is_terminal() || record.handed_back || self.locals().contains_key(id) {
             return Ok(record);
         }
         // A job just created may not hold its lease yet.
@@ -316,16 +327,21 @@ impl Jobs {
         }
     }
 
-    /// Marks the unfinished jobs of replicas whose lease expired as failed, every lease period, so a
-    /// dead replica's jobs end (and stop counting against the bounds) even when nobody reads them.
+    /// Every lease period: claims and runs the jobs stopping replicas handed back, and marks the
+    /// unfinished jobs of replicas whose lease expired as failed, so a dead replica's jobs end (and stop
+    /// counting against the bounds) even when nobody reads them. While the model loads it looks more
+    /// often, so jobs waiting when this replica starts are claimed as soon as it can run them.
     /// Ends with the server (it holds the jobs weakly).
     pub(crate) fn spawn_reaper(self: &Arc<Self>) {
         let jobs = Arc::downgrade(self);
         let every = self.config.lease;
         tokio::spawn(async move {
+            let mut loading = true;
             loop {
-                tokio::time::sleep(every).await;
+                tokio::time::sleep(if loading { every.min(STARTUP_POLL) } else { every }).await;
                 let Some(jobs) = jobs.upgrade() else { return };
+                loading = jobs.engine.readiness() == crate::engine::Readiness::Loading;
+                jobs.claim_handed_back().await;
                 let Ok(store) = jobs.store().await.map(Arc::clone) else {
                     continue;
                 };

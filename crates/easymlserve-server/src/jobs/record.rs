@@ -43,6 +43,12 @@ pub struct JobRecord {
     /// submitted again) carries another token and is refused.
     #[serde(default)]
     pub run: String,
+    /// How many times a stopping replica handed the job back to the store.
+    #[serde(default)]
+    pub handoffs: u32,
+    /// Whether it waits in the store, handed back, for another replica to claim it.
+    #[serde(default)]
+    pub handed_back: bool,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -79,6 +85,8 @@ impl JobRecord {
             replica,
             last_event: 0,
             run,
+            handoffs: 0,
+            handed_back: false,
         }
     }
 

@@ -54,6 +54,8 @@ struct Scripts {
     delete: Script,
     cancel: Script,
     renew: Script,
+    hand_back: Script,
+    claim: Script,
 }
 
 /// The keys of one job.
@@ -136,6 +138,8 @@ impl RedisStore {
                 delete: Script::new(include_str!("redis/delete.lua")),
                 cancel: Script::new(include_str!("redis/cancel.lua")),
                 renew: Script::new(include_str!("redis/renew.lua")),
+                hand_back: Script::new(include_str!("redis/handback.lua")),
+                claim: Script::new(include_str!("redis/claim.lua")),
             },
         })
     }
@@ -417,6 +421,76 @@ impl JobStore for RedisStore {
                 .command("leased", ::redis::cmd("EXISTS").arg(Keys::of(id).lease).clone())
                 .await?;
             Ok(exists == 1)
+        })
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn hand_back<'a>(
+        &'a self,
+        record: JobRecord,
+        event: JobEvent,
+        expected: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let json = serde_json::to_string(&record).map_err(|e| self.corrupt("hand_back", &e))?;
+            let event = serde_json::to_string(&event).map_err(|e| self.corrupt("hand_back", &e))?;
+            let keys = Keys::of(&record.id);
+            let mut invocation = self.scripts.hand_back.prepare_invoke();
+            invocation
+                .key(&keys.state)
+                .key(&keys.events)
+                .key(&keys.lease)
+                .key(INDEX)
+                .key(BYTES)
+                .key(SIZES);
+            invocation
+                .arg(&record.id)
+                .arg(&json)
+                .arg(&event)
+                .arg(self.limits.max_events.max(1))
+                .arg(expected);
+            let invocation = &invocation;
+            let wrote: i64 = self
+                .call(
+                    "hand_back",
+                    |mut c| async move { invocation.invoke_async(&mut c).await },
+                )
+                .await?;
+            Ok(wrote == 1)
+        })
+    }
+
+    fn claim<'a>(
+        &'a self,
+        record: JobRecord,
+        expected: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let json = serde_json::to_string(&record).map_err(|e| self.corrupt("claim", &e))?;
+            let keys = Keys::of(&record.id);
+            let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
+            let mut invocation = self.scripts.claim.prepare_invoke();
+            invocation
+                .key(&keys.state)
+                .key(&keys.lease)
+                .key(INDEX)
+                .key(BYTES)
+                .key(SIZES);
+            invocation
+                .arg(&record.id)
+                .arg(&json)
+                .arg(expected)
+                .arg(&record.replica)
+                .arg(lease_ms);
+            let invocation = &invocation;
+            let claimed: i64 = self
+                .call("claim", |mut c| async move { invocation.invoke_async(&mut c).await })
+                .await?;
+            Ok(claimed == 1)
         })
     }
 

@@ -1,6 +1,7 @@
 //! `JobStore`: where jobs, their events and their leases live, so that any replica can answer for a job
 //! another one runs. The replica that runs a job is the only writer of its state and events; other
-//! replicas read, ask for a cancel, delete, or mark the job failed once its lease has expired.
+//! replicas read, ask for a cancel, delete, mark the job failed once its lease has expired, or claim
+//! it once its runner handed it back.
 //! Two stores exist: one in memory (one process, the default) and one in Redis (`--job-store redis://`).
 
 use std::time::Duration;
@@ -101,4 +102,36 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Whether some replica holds the job's lease. A store in memory is one process: always true.
     fn leased<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Whether other replicas share this store, so that a stopping replica hands its unfinished jobs
+    /// back rather than failing them. A store in memory is one process: no.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Gives a job this replica stops back to the store: unless the job is gone, over or of another run
+    /// than `expected`, writes `record` (queued, handed back, with a new run), appends `event` and drops
+    /// the lease. Returns whether it wrote. A store no other replica shares never does.
+    fn hand_back<'a>(
+        &'a self,
+        record: JobRecord,
+        event: JobEvent,
+        expected: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (record, event, expected);
+        Box::pin(async { Ok(false) })
+    }
+
+    /// Claims a handed-back job for this replica: only while it is queued, handed back, of run
+    /// `expected` and nobody holds its lease, writes `record` (with the claimer's new run) and takes the
+    /// lease for `lease`. Returns whether it did; of replicas racing for a job, one wins.
+    fn claim<'a>(
+        &'a self,
+        record: JobRecord,
+        expected: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (record, expected, lease);
+        Box::pin(async { Ok(false) })
+    }
 }

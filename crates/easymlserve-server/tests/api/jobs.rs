@@ -16,19 +16,19 @@ use serde_json::{Value, json};
 use crate::util::{TestServer, config, error_body};
 
 #[derive(Debug, Deserialize, JsonSchema)]
-struct SlowRequest {
+pub(crate) struct SlowRequest {
     steps: u32,
     step_ms: u64,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-struct SlowResponse {
+pub(crate) struct SlowResponse {
     done: u32,
 }
 
 /// Works in steps, reporting progress after each and stopping when cancelled; counts steps run.
 #[derive(Clone, Default)]
-struct Slow {
+pub(crate) struct Slow {
     saw_cancel: Arc<AtomicBool>,
     steps_run: Arc<AtomicUsize>,
 }
@@ -60,15 +60,15 @@ impl Service for Slow {
 
 /// One parsed SSE event.
 #[derive(Debug, Clone)]
-struct Sse {
-    id: Option<u64>,
-    name: String,
-    data: Value,
+pub(crate) struct Sse {
+    pub id: Option<u64>,
+    pub name: String,
+    pub data: Value,
 }
 
 /// Reads events from a streaming response until `max` events, the terminal one, or the end; also
 /// returns the raw text seen (comments included).
-async fn read_events(response: &mut reqwest::Response, max: usize) -> (Vec<Sse>, String) {
+pub(crate) async fn read_events(response: &mut reqwest::Response, max: usize) -> (Vec<Sse>, String) {
     let mut raw = String::new();
     let mut events = Vec::new();
     let mut pending = String::new();
@@ -136,7 +136,7 @@ impl TestServer {
             .expect("send")
     }
 
-    async fn submit(&self, body: Value) -> (String, reqwest::Response) {
+    pub(crate) async fn submit(&self, body: Value) -> (String, reqwest::Response) {
         let response = self
             .http
             .post(format!("{}/process", self.url))
@@ -150,7 +150,7 @@ impl TestServer {
         (location, response)
     }
 
-    async fn job(&self, location: &str) -> Value {
+    pub(crate) async fn job(&self, location: &str) -> Value {
         let response = self.get(location).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
@@ -167,7 +167,7 @@ impl TestServer {
         panic!("{location} never became {status}: {}", self.job(location).await);
     }
 
-    async fn events(&self, location: &str, last_event_id: Option<u64>) -> reqwest::Response {
+    pub(crate) async fn events(&self, location: &str, last_event_id: Option<u64>) -> reqwest::Response {
         let mut request = self.http.get(format!("{}{location}/events", self.url));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());

@@ -11,6 +11,7 @@ mod faults;
 mod inline;
 mod jobs;
 mod jobs_drain;
+mod jobs_handback;
 mod jobs_request;
 mod lifecycle;
 mod metrics;

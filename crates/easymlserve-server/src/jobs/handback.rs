@@ -1,0 +1,141 @@
+//! Hand-back: with a store that replicas share (Redis), a job a stopping replica could not finish goes
+//! back to the store, queued, and another replica claims it and runs it again from the request body
+//! kept with it, under the same id and owner. Its events go on with the next numbers, so a client
+//! following them with `Last-Event-ID` reads one stream: `queued` (requeued) and then the new run's
+//! events. A job handed back [`MAX_HANDOFFS`] times fails with `handoff_limit` at the next stop.
+
+use std::sync::Arc;
+
+use easymlserve_core::{ErrorBody, JobEventKind, JobFailure, JobStatus, RequestId};
+
+use super::record::JobRecord;
+use super::store::JobStore;
+use super::{Jobs, random_hex};
+use crate::engine::{ExecError, Readiness, Submit, Valid};
+
+/// Most times one job is handed back; a stop after that fails it.
+pub(crate) const MAX_HANDOFFS: u32 = 3;
+
+/// The message of a job waiting in the store for another replica.
+pub(crate) const REQUEUED: &str = "requeued: the replica running it stopped; another replica takes it";
+
+/// The failure of a job stopped once more after [`MAX_HANDOFFS`] hand-backs.
+pub(crate) fn handoff_limit() -> JobFailure {
+    JobFailure {
+        body: ErrorBody {
+            error: format!(
+                "the server stopped before the job finished, and the job was already handed back to another \
+                 replica {MAX_HANDOFFS} times, the most allowed; submit it again"
+            ),
+            error_type: "handoff_limit".to_owned(),
+            field: None,
+        },
+        status: 503,
+    }
+}
+
+/// `record` made ready to go back to the store: queued, handed back, with a new run and the number of
+/// its `queued` event. Returns the run it had, which the store checks.
+pub(crate) fn requeue(record: &mut JobRecord) -> (String, easymlserve_core::JobEvent) {
+    let expected = std::mem::replace(&mut record.run, random_hex());
+    record.status = JobStatus::Queued;
+    record.queue_position = Some(0);
+    record.started_ms = None;
+    record.progress = None;
+    record.eta_s = None;
+    REQUEUED.clone_into(&mut record.message);
+    record.handed_back = true;
+    record.last_event += 1;
+    let event = easymlserve_core::JobEvent {
+        id: record.last_event,
+        kind: JobEventKind::Queued { position: 0 },
+    };
+    (expected, event)
+}
+
+impl Jobs {
+    /// Claims the jobs other replicas handed back and runs them here; returns how many. Nothing while
+    /// this server stops, before its model is loaded, or with a store no other replica shares.
+    pub(crate) async fn claim_handed_back(self: &Arc<Self>) -> usize {
+        if self.is_stopping() || self.engine.readiness() != Readiness::Ready {
+            return 0;
+        }
+        let Ok(store) = self.store().await.map(Arc::clone) else {
+            return 0;
+        };
+        if !store.shared() {
+            return 0;
+        }
+        let Ok(ids) = store.unfinished().await else { return 0 };
+        let mut claimed = 0;
+        for id in ids {
+            let Ok(Some(record)) = store.get(&id).await else {
+                continue;
+            };
+            let waiting = record.handed_back && record.status == JobStatus::Queued;
+            if waiting && !self.locals().contains_key(&id) && self.claim(&store, record).await {
+                claimed += 1;
+            }
+        }
+        claimed
+    }
+
+    /// Takes one handed-back job and runs it; false when another replica was first.
+    async fn claim(self: &Arc<Self>, store: &Arc<dyn JobStore>, record: JobRecord) -> bool {
+        let id = record.id.clone();
+        let request = match store.request(&id).await {
+            Ok(request) => request,
+            Err(_) => return false,
+        };
+        let valid = self.revalidate(&id, request);
+        let expected = record.run.clone();
+        let mut mine = record;
+        mine.handed_back = false;
+        mine.replica.clone_from(&self.replica);
+        mine.run = random_hex();
+        match store.claim(mine.clone(), &expected, self.config.lease).await {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(err) => {
+                tracing::warn!(job = %id, %err, "could not claim a handed-back job");
+                return false;
+            }
+        }
+        let valid = match valid {
+            Ok(valid) => valid,
+            Err(failure) => {
+                let event = mine.end(JobStatus::Failed, Err(failure));
+                let _ = store.update(mine, Some(event)).await;
+                self.metrics.record_job("failed");
+                return true;
+            }
+        };
+        let submit = Submit {
+            id: Some(RequestId::Given(id.as_str().into())),
+            progress: true,
+            timeout: Some(self.config.timeout),
+        };
+        match self.engine.submit(valid, submit) {
+            Ok(execution) => {
+                tracing::info!(job = %id, handoffs = mine.handoffs, "claimed a handed-back job");
+                self.run_local(Arc::clone(store), mine, execution);
+            }
+            Err(err) => {
+                // The queue is full or this server began to stop: back to the store for someone else.
+                tracing::warn!(job = %id, %err, "could not run a claimed job; handing it back");
+                let (expected, event) = requeue(&mut mine);
+                let _ = store.hand_back(mine, event, &expected).await;
+            }
+        }
+        true
+    }
+
+    /// The kept request body as a request the engine takes again, or why the job cannot run.
+    fn revalidate(&self, id: &str, request: Option<String>) -> Result<Valid, JobFailure> {
+        let internal = |why: String| super::driver::failure_of(ExecError::Internal(why));
+        let text = request.ok_or_else(|| internal(format!("job `{id}` was handed back without its request")))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| internal(format!("the kept request of job `{id}` is not JSON: {e}")))?;
+        self.engine.validate(value).map_err(super::driver::failure_of)
+    }
+}
