@@ -1,68 +1,160 @@
-//! `easymlserve deploy kserve`: a ServingRuntime speaking the v2 protocol and an InferenceService using it.
+//! `easymlserve deploy kserve`: a ServingRuntime that runs `easymlserve serve` on the v2 inference
+//! protocol, and an InferenceService that uses it for one model.
 
-use anyhow::Result;
-use clap::Args;
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use super::{Output, check_name, yaml_documents};
+use super::pod::{self, PodArgs};
+use super::{Output, checks, yaml_documents};
+
+/// The port KServe sends traffic to.
+const PORT: u16 = 8080;
+
+/// Where KServe's storage initializer puts the model that `storageUri` names.
+const MODEL_DIR: &str = "/mnt/models";
+
+/// The storage schemes KServe's storage initializer can fetch from.
+const SCHEMES: [&str; 8] = [
+    "s3://",
+    "gs://",
+    "pvc://",
+    "https://",
+    "http://",
+    "hdfs://",
+    "webhdfs://",
+    "oci://",
+];
+
+/// Model formats the runtime declares.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// An ONNX file.
+    Onnx,
+    /// The runtime's own format name, for models no other runtime should pick.
+    Easymlserve,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Onnx => "onnx",
+            Format::Easymlserve => "easymlserve",
+        }
+    }
+}
 
 /// Settings of `deploy kserve`.
 #[derive(Debug, Args)]
 pub struct KserveArgs {
-    /// Name of the InferenceService (the runtime is `<name>-runtime`).
-    #[arg(long)]
+    /// Name of the InferenceService (the runtime is `<name>-runtime`); a DNS-1123 label.
+    #[arg(long, allow_hyphen_values = true)]
     pub name: String,
     /// Container image holding `easymlserve`.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub image: String,
-    /// Where KServe fetches the model from (mounted at /mnt/models).
-    #[arg(long)]
+    /// Where KServe fetches the model from, e.g. s3://bucket/model or pvc://claim/path; it is mounted
+    /// at /mnt/models.
+    #[arg(long, allow_hyphen_values = true)]
     pub storage_uri: String,
-    /// Model format: onnx or easymlserve.
-    #[arg(long, default_value = "onnx")]
-    pub format: String,
+    /// Model format the runtime declares and the InferenceService asks for.
+    #[arg(long, value_enum, default_value_t = Format::Onnx)]
+    pub format: Format,
+    /// Replicas at least (KServe scales between this and `--max-replicas`).
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    pub replicas: u32,
+    /// Replicas at most.
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
+    pub max_replicas: u32,
+    #[command(flatten)]
+    pub pod: PodArgs,
     #[command(flatten)]
     pub out: Output,
 }
 
 impl KserveArgs {
+    fn check(&self) -> Result<()> {
+        checks::name("--name", &self.name)?;
+        checks::image(&self.image)?;
+        let uri = &self.storage_uri;
+        let known = SCHEMES
+            .iter()
+            .any(|scheme| uri.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty()));
+        if !known || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            bail!(
+                "`--storage-uri` {uri:?} is not a URI KServe can fetch: it starts with one of {}",
+                SCHEMES.join(", ")
+            );
+        }
+        if self.max_replicas < self.replicas {
+            bail!(
+                "`--max-replicas` {} is below `--replicas` {}",
+                self.max_replicas,
+                self.replicas
+            );
+        }
+        checks::at_least("--max-replicas", self.max_replicas, 1)?;
+        self.pod.check()
+    }
+
     /// The two resources as one YAML file.
     pub fn render(&self) -> Result<Vec<(String, String)>> {
-        check_name(&self.name)?;
+        self.check()?;
         let runtime = format!("{}-runtime", self.name);
-        let probe = |path: &str, failures: u32| json!({"httpGet": {"path": path, "port": 8080}, "periodSeconds": 5, "failureThreshold": failures});
+        let mut args = vec![
+            "serve".to_string(),
+            "--model-dir".into(),
+            MODEL_DIR.into(),
+            "--port".into(),
+            PORT.to_string(),
+            "--log-format".into(),
+            "json".into(),
+        ];
+        args.extend(self.pod.drain_args());
+        // KServe's default readiness probe is a TCP check, which passes before the model has loaded:
+        // the runtime brings its own HTTP probes on the v2 health routes.
+        let container = pod::merge(
+            json!({
+                "name": "kserve-container",
+                "image": self.image,
+                "command": ["easymlserve"],
+                "args": args,
+                "env": [{"name": "EASYMLSERVE_HOST", "value": "0.0.0.0"}],
+                "ports": [{"name": "http1", "containerPort": PORT, "protocol": "TCP"}],
+                "resources": self.pod.resources(),
+                "securityContext": pod::container_security(),
+            }),
+            self.pod.probes("/v2/health/ready", "/v2/health/live", json!(PORT)),
+        );
         let serving_runtime = json!({
             "apiVersion": "serving.kserve.io/v1alpha1",
             "kind": "ServingRuntime",
             "metadata": {"name": runtime},
             "spec": {
                 "protocolVersions": ["v2"],
-                "supportedModelFormats": [{"name": self.format, "version": "1", "autoSelect": true}],
-                "containers": [{
-                    "name": "kserve-container",
-                    "image": self.image,
-                    "command": ["easymlserve"],
-                    "args": ["serve", "--model-dir", "/mnt/models", "--host", "0.0.0.0", "--log-format", "json"],
-                    "env": [{"name": "PORT", "value": "8080"}, {"name": "STORAGE_URI", "value": "/mnt/models"}],
-                    "ports": [{"name": "h2c", "containerPort": 8080, "protocol": "TCP"}],
-                    "readinessProbe": probe("/v2/health/ready", 2),
-                    "livenessProbe": probe("/v2/health/live", 3),
-                    "startupProbe": probe("/v2/health/ready", 60),
-                }],
+                "supportedModelFormats": [{"name": self.format.name(), "version": "1", "autoSelect": true}],
+                "containers": [container],
             },
         });
         let service = json!({
             "apiVersion": "serving.kserve.io/v1beta1",
             "kind": "InferenceService",
             "metadata": {"name": self.name},
-            "spec": {"predictor": {"model": {
-                "modelFormat": {"name": self.format},
-                "protocolVersion": "v2",
-                "runtime": runtime,
-                "storageUri": self.storage_uri,
-            }}},
+            "spec": {"predictor": {
+                "minReplicas": self.replicas,
+                "maxReplicas": self.max_replicas,
+                "model": {
+                    "modelFormat": {"name": self.format.name()},
+                    "protocolVersion": "v2",
+                    "runtime": runtime,
+                    "storageUri": self.storage_uri,
+                },
+            }},
         });
-        let text = yaml_documents("Generated by `easymlserve deploy kserve`.", &[serving_runtime, service])?;
+        let comment = "Generated by `easymlserve deploy kserve`: a ServingRuntime on the v2 protocol and an \
+                       InferenceService using it.\nKServe mounts the model at /mnt/models; the drain flags match \
+                       the ones of `deploy kubernetes`.";
+        let text = yaml_documents(comment, &[serving_runtime, service])?;
         Ok(vec![(format!("{}.yaml", self.name), text)])
     }
 }

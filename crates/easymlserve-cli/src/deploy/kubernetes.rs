@@ -1,91 +1,119 @@
-//! `easymlserve deploy kubernetes`: the core manifests for N replicas that drain cleanly.
+//! `easymlserve deploy kubernetes`: the core manifests for N replicas that start, scale and drain cleanly
+//! (Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget).
 
 use anyhow::{Result, bail};
-use clap::Args;
+use clap::{ArgGroup, Args};
 use serde_json::{Value, json};
 
-use super::{Output, check_memory, check_name, yaml_documents};
+use super::pod::{self, PodArgs};
+use super::{Output, checks, yaml_documents};
 
-/// Seconds added to the grace period beyond preStop, drain and the longest request.
-const GRACE_MARGIN_SECS: u64 = 10;
+/// Seconds of the grace period beyond preStop, the drain delay and the longest request: time for the
+/// workers to stop and the process to exit before the kubelet's SIGKILL.
+const GRACE_MARGIN_SECS: u32 = 5;
 
 /// Settings of `deploy kubernetes`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["model_dir", "python", "binary"])))]
 pub struct KubernetesArgs {
-    /// Name of the Deployment, Service, HPA and PDB (a DNS-1123 label).
-    #[arg(long)]
+    /// Name of the Deployment, Service, HPA and PDB (a DNS-1123 label, starting with a letter).
+    #[arg(long, allow_hyphen_values = true)]
     pub name: String,
     /// Container image.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub image: String,
-    /// Path of an ONNX model inside the image.
-    #[arg(long, conflicts_with_all = ["python", "binary"])]
-    pub model: Option<String>,
-    /// Path of a Python service inside the image.
-    #[arg(long, conflicts_with = "binary")]
+    /// Run `easymlserve serve --model-dir DIR`: the directory in the image holding the ONNX model.
+    #[arg(long, value_name = "DIR", allow_hyphen_values = true)]
+    pub model_dir: Option<String>,
+    /// Run `easymlserve serve --python FILE.py[:CLASS]`: a Python service in the image.
+    #[arg(long, value_name = "FILE.py[:CLASS]", allow_hyphen_values = true)]
     pub python: Option<String>,
-    /// A compiled service binary in the image (e.g. load-forecasting) instead of `easymlserve serve`.
-    #[arg(long)]
+    /// Run a compiled service binary in the image (e.g. load-forecasting) as `BINARY serve`.
+    #[arg(long, allow_hyphen_values = true)]
     pub binary: Option<String>,
-    /// Replicas at the start and the autoscaler's minimum.
-    #[arg(long, default_value_t = 2)]
+    /// A further argument for the container (repeat it for several, e.g. `--arg=--workers --arg=4`).
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub extra_args: Vec<String>,
+    /// Replicas at the start, and the autoscaler's minimum.
+    #[arg(long, default_value_t = 2, allow_negative_numbers = true)]
     pub replicas: u32,
     /// The autoscaler's maximum.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub max_replicas: u32,
-    /// CPU request and limit.
-    #[arg(long, default_value = "1")]
-    pub cpu: String,
-    /// Memory request and limit.
-    #[arg(long, default_value = "1Gi")]
-    pub memory: String,
+    /// Average CPU use, in percent of `--cpu`, at which the autoscaler adds replicas.
+    #[arg(long, default_value_t = 70, allow_negative_numbers = true)]
+    pub target_cpu_percent: u32,
     /// Container port.
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, default_value_t = 8080, allow_negative_numbers = true)]
     pub port: u16,
-    /// Seconds the longest request may take.
-    #[arg(long, default_value_t = 60)]
-    pub longest_request_secs: u64,
-    /// Seconds the server keeps serving after SIGTERM while endpoints update.
-    #[arg(long, default_value_t = 5)]
-    pub shutdown_delay_secs: u64,
-    /// Job store shared by the replicas (e.g. redis://redis:6379).
-    #[arg(long)]
+    /// Seconds the preStop hook sleeps before SIGTERM, while endpoints stop sending traffic.
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
+    pub pre_stop_secs: u32,
+    /// Job store shared by the replicas: memory or redis://host:port (needed for async jobs on more
+    /// than one replica).
+    #[arg(long, allow_hyphen_values = true)]
     pub job_store: Option<String>,
+    #[command(flatten)]
+    pub pod: PodArgs,
     #[command(flatten)]
     pub out: Output,
 }
 
 impl KubernetesArgs {
     fn check(&self) -> Result<()> {
-        check_name(&self.name)?;
-        check_memory(&self.memory)?;
-        if self.replicas == 0 {
-            bail!("--replicas must be at least 1");
+        checks::name("--name", &self.name)?;
+        checks::image(&self.image)?;
+        if let Some(dir) = &self.model_dir {
+            checks::absolute_path("--model-dir", dir)?;
         }
+        if let Some(python) = &self.python {
+            checks::absolute_path("--python", python)?;
+        }
+        if let Some(binary) = &self.binary
+            && (binary.is_empty()
+                || binary.starts_with('-')
+                || binary.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            bail!("`--binary` {binary:?} is not a command name such as load-forecasting");
+        }
+        checks::at_least("--replicas", self.replicas, 1)?;
         if self.max_replicas < self.replicas {
             bail!(
-                "--max-replicas {} is below --replicas {}",
+                "`--max-replicas` {} is below `--replicas` {}",
                 self.max_replicas,
                 self.replicas
             );
         }
+        checks::at_least("--target-cpu-percent", self.target_cpu_percent, 1)?;
         if self.port == 0 {
-            bail!("--port must not be 0");
+            bail!("`--port` must be a port from 1 to 65535, not 0");
         }
-        Ok(())
+        checks::at_least("--pre-stop-secs", self.pre_stop_secs, 1)?;
+        if let Some(store) = &self.job_store {
+            checks::job_store(store)?;
+        }
+        self.pod.check()
+    }
+
+    /// The kubelet's SIGKILL comes this many seconds after the pod starts terminating.
+    fn grace_secs(&self) -> u32 {
+        self.pre_stop_secs + self.pod.shutdown_delay_secs + self.pod.shutdown_timeout_secs + GRACE_MARGIN_SECS
     }
 
     /// The manifests as one YAML file.
     pub fn render(&self) -> Result<Vec<(String, String)>> {
         self.check()?;
-        let pre_stop = 5u64;
-        let grace = pre_stop + self.shutdown_delay_secs + self.longest_request_secs + GRACE_MARGIN_SECS;
         let comment = format!(
-            "Generated by `easymlserve deploy kubernetes`.\nterminationGracePeriodSeconds = preStop sleep ({pre_stop}) + --shutdown-delay-secs ({}) + --longest-request-secs ({}) + margin ({GRACE_MARGIN_SECS}) = {grace}",
-            self.shutdown_delay_secs, self.longest_request_secs
+            "Generated by `easymlserve deploy kubernetes`: Deployment, Service, HorizontalPodAutoscaler, \
+             PodDisruptionBudget.\nterminationGracePeriodSeconds {} = preStop sleep {} + --shutdown-delay-secs {} \
+             + --shutdown-timeout-secs {} + {GRACE_MARGIN_SECS} s to exit.",
+            self.grace_secs(),
+            self.pre_stop_secs,
+            self.pod.shutdown_delay_secs,
+            self.pod.shutdown_timeout_secs,
         );
         let docs = [
-            self.deployment(pre_stop, grace),
+            self.deployment(),
             self.service(),
             self.autoscaler(),
             self.disruption_budget(),
@@ -97,72 +125,83 @@ impl KubernetesArgs {
         json!({"app.kubernetes.io/name": self.name})
     }
 
-    fn command_and_args(&self) -> (Vec<String>, Vec<String>) {
-        let mut args: Vec<String> = Vec::new();
-        let command = match &self.binary {
-            Some(binary) => vec![binary.clone()],
-            None => vec!["easymlserve".to_string()],
-        };
-        args.push("serve".into());
-        if let Some(model) = &self.model {
-            args.push(model.clone());
+    fn metadata(&self) -> Value {
+        json!({"name": self.name, "labels": self.labels()})
+    }
+
+    /// The command and its args: `serve` with the model, JSON logs and the drain timing.
+    fn command_and_args(&self) -> (String, Vec<String>) {
+        let mut args = vec!["serve".to_string()];
+        if let Some(dir) = &self.model_dir {
+            args.extend(["--model-dir".into(), dir.clone()]);
         }
         if let Some(python) = &self.python {
             args.extend(["--python".into(), python.clone()]);
         }
-        args.extend([
-            "--host".into(),
-            "0.0.0.0".into(),
-            "--log-format".into(),
-            "json".into(),
-            "--shutdown-delay-secs".into(),
-            self.shutdown_delay_secs.to_string(),
-        ]);
+        args.extend(["--log-format".into(), "json".into()]);
+        args.extend(self.pod.drain_args());
+        args.extend(self.extra_args.iter().cloned());
+        let command = self.binary.clone().unwrap_or_else(|| "easymlserve".into());
         (command, args)
     }
 
-    fn deployment(&self, pre_stop: u64, grace: u64) -> Value {
-        let (command, args) = self.command_and_args();
-        let mut env = vec![json!({"name": "PORT", "value": self.port.to_string()})];
+    fn env(&self) -> Vec<Value> {
+        // The server binds 127.0.0.1 unless told otherwise: a pod must listen on its own address.
+        let mut env = vec![
+            json!({"name": "EASYMLSERVE_HOST", "value": "0.0.0.0"}),
+            json!({"name": "EASYMLSERVE_PORT", "value": self.port.to_string()}),
+        ];
         if let Some(store) = &self.job_store {
             env.push(json!({"name": "EASYMLSERVE_JOB_STORE", "value": store}));
         }
-        let probe = |path: &str, failures: u32| json!({"httpGet": {"path": path, "port": "http"}, "periodSeconds": 5, "failureThreshold": failures});
+        if self.python.is_some() {
+            // The root filesystem is read-only: no __pycache__ next to the service.
+            env.push(json!({"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}));
+        }
+        env
+    }
+
+    fn deployment(&self) -> Value {
+        let (command, args) = self.command_and_args();
+        let container = pod::merge(
+            json!({
+                "name": "server",
+                "image": self.image,
+                "command": [command],
+                "args": args,
+                "env": self.env(),
+                "ports": [{"name": "http", "containerPort": self.port, "protocol": "TCP"}],
+                // Kubernetes removes a terminating pod from the endpoints while this sleeps; traffic
+                // still on its way is served before SIGTERM starts the drain.
+                "lifecycle": {"preStop": {"sleep": {"seconds": self.pre_stop_secs}}},
+                "resources": self.pod.resources(),
+                "securityContext": pod::container_security(),
+                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+            }),
+            self.pod.probes("/health/ready", "/health/live", json!("http")),
+        );
         json!({
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": {"name": self.name, "labels": self.labels()},
+            "metadata": self.metadata(),
             "spec": {
                 "replicas": self.replicas,
                 "selector": {"matchLabels": self.labels()},
+                // A new replica must be ready before an old one goes: capacity never drops in a rollout.
                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
                 "template": {
                     "metadata": {"labels": self.labels()},
                     "spec": {
-                        "terminationGracePeriodSeconds": grace,
-                        "securityContext": {"runAsNonRoot": true, "runAsUser": 10001, "runAsGroup": 10001},
-                        "containers": [{
-                            "name": "easymlserve",
-                            "image": self.image,
-                            "command": command,
-                            "args": args,
-                            "env": env,
-                            "ports": [{"name": "http", "containerPort": self.port}],
-                            "readinessProbe": probe("/health/ready", 2),
-                            "livenessProbe": probe("/health/live", 3),
-                            "startupProbe": probe("/health/ready", 60),
-                            "lifecycle": {"preStop": {"sleep": {"seconds": pre_stop}}},
-                            "resources": {
-                                "requests": {"cpu": self.cpu, "memory": self.memory},
-                                "limits": {"cpu": self.cpu, "memory": self.memory},
-                            },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": false,
-                                "readOnlyRootFilesystem": true,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        "terminationGracePeriodSeconds": self.grace_secs(),
+                        "automountServiceAccountToken": false,
+                        "securityContext": pod::pod_security(),
+                        "topologySpreadConstraints": [{
+                            "maxSkew": 1,
+                            "topologyKey": "kubernetes.io/hostname",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": self.labels()},
                         }],
+                        "containers": [container],
                         "volumes": [{"name": "tmp", "emptyDir": {}}],
                     },
                 },
@@ -174,10 +213,11 @@ impl KubernetesArgs {
         json!({
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": {"name": self.name, "labels": self.labels()},
+            "metadata": self.metadata(),
             "spec": {
+                "type": "ClusterIP",
                 "selector": self.labels(),
-                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
             },
         })
     }
@@ -186,14 +226,17 @@ impl KubernetesArgs {
         json!({
             "apiVersion": "autoscaling/v2",
             "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": self.name, "labels": self.labels()},
+            "metadata": self.metadata(),
             "spec": {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": self.name},
                 "minReplicas": self.replicas,
                 "maxReplicas": self.max_replicas,
                 "metrics": [{
                     "type": "Resource",
-                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": self.target_cpu_percent},
+                    },
                 }],
             },
         })
@@ -203,7 +246,7 @@ impl KubernetesArgs {
         json!({
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
-            "metadata": {"name": self.name, "labels": self.labels()},
+            "metadata": self.metadata(),
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": self.labels()}},
         })
     }

@@ -1,13 +1,15 @@
 //! `easymlserve deploy`: writes the files a cluster needs to run a service (Kubernetes manifests,
 //! KServe resources, a Dockerfile), so users deploy on the engine they already operate.
 
+mod checks;
 mod docker;
 mod kserve;
 mod kubernetes;
+mod pod;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 /// What `easymlserve deploy` writes.
@@ -38,9 +40,13 @@ impl DeployCommand {
             DeployCommand::Docker(args) => (args.render()?, args.out),
         };
         match out.out {
+            // Standard output takes the main file; the others (a .dockerignore) only go to `--out`.
             None => {
-                for (_, text) in files {
+                if let Some((_, text)) = files.first() {
                     print!("{text}");
+                }
+                for (name, _) in files.iter().skip(1) {
+                    eprintln!("note: {name} is written only with `--out DIR`");
                 }
             }
             Some(dir) => {
@@ -53,35 +59,6 @@ impl DeployCommand {
         }
         Ok(())
     }
-}
-
-/// Refuses a name that Kubernetes would refuse (a DNS-1123 label).
-pub fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if !ok {
-        bail!(
-            "--name {name:?} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit)"
-        );
-    }
-    Ok(())
-}
-
-/// Refuses a memory size that is not a Kubernetes quantity such as `512Mi` or `1Gi`.
-pub fn check_memory(memory: &str) -> Result<()> {
-    let digits = memory.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &memory[digits.len()..];
-    let number_ok = !digits.is_empty() && digits.parse::<f64>().is_ok_and(|n| n > 0.0);
-    let suffixes = ["", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"];
-    if !number_ok || !suffixes.contains(&suffix) {
-        bail!("--memory {memory:?} is not a quantity such as 512Mi or 1Gi");
-    }
-    Ok(())
 }
 
 /// Emits one or more manifests as a YAML stream with a comment on top.
