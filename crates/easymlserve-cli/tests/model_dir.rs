@@ -283,7 +283,7 @@ async fn a_directory_with_service_py_runs_it_and_its_output_is_logged_as_json() 
     std::fs::write(
         dir.join("service.py"),
         r#"from pydantic import BaseModel
-from easymlserve import Service
+from easymlserve import Context, Service
 
 
 class Request(BaseModel):
@@ -292,6 +292,7 @@ class Request(BaseModel):
 
 class Response(BaseModel):
     shout: str
+    request_id: str
 
 
 class Shout(Service):
@@ -300,9 +301,9 @@ class Shout(Service):
     def load_model(self) -> None:
         print("shout model loaded", flush=True)
 
-    def process(self, request: Request) -> Response:
+    def process(self, request: Request, ctx: Context) -> Response:
         print(f"shouting {request.text}", flush=True)
-        return Response(shout=request.text.upper())
+        return Response(shout=request.text.upper(), request_id=ctx.request_id)
 "#,
     )
     .unwrap();
@@ -325,7 +326,9 @@ class Shout(Service):
         .unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["x-request-id"], "py-1");
-    assert_eq!(answer.json::<Value>().await.unwrap()["shout"], "HI");
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["shout"], "HI");
+    assert_eq!(answer["request_id"], "py-1", "the model sees the request's id");
     // Stop it and read everything it printed: every line, the worker's own output too, is JSON.
     Command::new("kill")
         .args(["-TERM", &served.child.id().to_string()])
