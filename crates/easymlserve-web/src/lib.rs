@@ -14,6 +14,8 @@
 //! and follows `GET /ui/jobs/{id}/events` (Server-Sent Events: `queued`, `started`, `progress`, then
 //! `outputs` with what `/ui/submit` answers, or `error`), showing a progress bar and a Cancel button
 //! (`POST /ui/jobs/{id}/cancel`); the job's id in the URL fragment lets a reloaded page find it again.
+//! Replicas sharing a job store need no sticky sessions: one that did not take the form reads the job's
+//! request back from the store and renders the answer itself.
 
 mod error;
 mod events;

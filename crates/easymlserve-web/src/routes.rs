@@ -147,7 +147,7 @@ async fn job_events(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, UiApiError> {
-    let job = runner.job(&id, runner.owner(&headers))?;
+    let job = runner.job(&id, runner.owner(&headers)).await?;
     runner.job_caller()?;
     let after = headers
         .get("last-event-id")
@@ -170,7 +170,7 @@ async fn cancel_job(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, UiApiError> {
-    runner.job(&id, runner.owner(&headers))?;
+    runner.job(&id, runner.owner(&headers)).await?;
     let names = runner.input_names()?;
     runner
         .job_caller()?

@@ -1,6 +1,7 @@
 //! The UI runner: parses the form against the UI's inputs, runs `prepare_request`, calls the service,
 //! runs `process_response`, and checks the outputs against the UI's spec. A plain submission is
-//! stateless; a job keeps its prepared request in the runner's [`JobBook`] until its answer is shown.
+//! stateless; a job keeps its prepared request in the runner's [`JobBook`] until its answer is shown,
+//! and a job another replica's page submitted gets it rebuilt from the request in the job store.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -198,8 +199,24 @@ impl UiRunner {
         Ok(id)
     }
 
-    /// A job this page submitted, for `owner`.
-    pub fn job(&self, id: &str, owner: Owner) -> Result<Arc<PageJob>, UiApiError> {
+    /// A job the page submitted, for `owner`. Behind a balancer without sticky sessions the page may
+    /// have submitted it through another replica: then its request is read back from the job store
+    /// and prepared again here. Only jobs without an owner key can be read so (the GUI's own jobs);
+    /// the GUI routes have checked the caller's key already.
+    pub async fn job(&self, id: &str, owner: Owner) -> Result<Arc<PageJob>, UiApiError> {
+        match self.jobs.get(id, owner) {
+            Err(err) if err.status == 404 => {}
+            known => return known,
+        }
+        let session = self.session()?;
+        let json = self
+            .job_caller()?
+            .request(id)
+            .await
+            .map_err(|err| UiApiError::from_call(err, session.input_names()))?
+            .ok_or_else(|| UiApiError::no_job(id))?;
+        let prepared = session.restore(json).map_err(|err| run_error(err, session))?;
+        self.jobs.insert(id.to_owned(), owner, prepared);
         self.jobs.get(id, owner)
     }
 

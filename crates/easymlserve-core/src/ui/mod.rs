@@ -79,8 +79,9 @@ pub struct UiSpec {
 /// A UI description for a service: what to ask the user, how to build the request from it, and how to
 /// show the response.
 pub trait Ui: Send + Sync + 'static {
-    /// The service's request type.
-    type Request: Serialize + Send + 'static;
+    /// The service's request type. It is read back from JSON when a replica shows the answer of a job
+    /// another replica's page submitted (the job store keeps the request body, not the typed value).
+    type Request: Serialize + DeserializeOwned + Send + 'static;
     /// The service's response type.
     type Response: DeserializeOwned + Send + 'static;
 
@@ -131,6 +132,9 @@ pub trait DynUi: Send + Sync + 'static {
     fn prepare(&self, inputs: &InputValues) -> Result<Prepared, UiError>;
     /// Deserialises the response and runs `process_response`.
     fn present(&self, prepared: Prepared, response: serde_json::Value) -> Result<OutputValues, UiError>;
+    /// Rebuilds a prepared request from its JSON, e.g. a job's request body read back from the job
+    /// store, so any replica can present the answer of a job that another one prepared.
+    fn restore(&self, json: serde_json::Value) -> Result<Prepared, UiError>;
 }
 
 impl<U: Ui> DynUi for U {
@@ -147,6 +151,15 @@ impl<U: Ui> DynUi for U {
         let request = self.prepare_request(inputs)?;
         let json = serde_json::to_value(&request)
             .map_err(|e| UiError::general(format!("the request could not be encoded as JSON: {e}")))?;
+        Ok(Prepared {
+            json,
+            typed: Box::new(request),
+        })
+    }
+
+    fn restore(&self, json: serde_json::Value) -> Result<Prepared, UiError> {
+        let request: U::Request = serde_json::from_value(json.clone())
+            .map_err(|e| UiError::general(format!("the job's request does not fit this GUI: {e}")))?;
         Ok(Prepared {
             json,
             typed: Box::new(request),

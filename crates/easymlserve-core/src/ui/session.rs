@@ -92,6 +92,11 @@ impl UiSession {
         self.ui.prepare(values).map_err(RunError::Input)
     }
 
+    /// A prepared request rebuilt from its JSON (a job's request read back from the job store).
+    pub fn restore(&self, json: serde_json::Value) -> Result<Prepared, RunError> {
+        self.ui.restore(json).map_err(RunError::Present)
+    }
+
     /// The second half of [`UiSession::run`]: runs `process_response` on the service's answer to
     /// `prepared` and checks the outputs against the spec.
     pub fn present(&self, prepared: Prepared, response: serde_json::Value) -> Result<OutputValues, RunError> {

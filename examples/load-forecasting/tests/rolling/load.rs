@@ -1,6 +1,7 @@
 //! A bounded load through the balancer: a fixed number of requests at a fixed concurrency, mixing
-//! `POST /process`, the web GUI's `POST /ui/submit` and async jobs (`Prefer: respond-async`, then
-//! followed by polling or by the event stream). Every answer is compared with a reference answer taken
+//! `POST /process`, the web GUI's `POST /ui/submit`, async jobs (`Prefer: respond-async`, then
+//! followed by polling or by the event stream) and the GUI's own jobs (`POST /ui/jobs`, then its event
+//! stream, which the balancer may send to another replica: no sticky sessions). Every answer is compared with a reference answer taken
 //! from one replica directly, exact JSON equality; anything else is counted as a failure with why.
 
 use std::sync::Arc;
@@ -23,17 +24,19 @@ pub enum Kind {
     Process,
     Gui,
     Job,
+    GuiJob,
 }
 
 impl Kind {
     fn of(i: usize) -> Self {
-        [Self::Process, Self::Gui, Self::Job][i % 3]
+        [Self::Process, Self::Gui, Self::Job, Self::GuiJob][i % 4]
     }
 }
 
 /// The request in both shapes and the answers one replica gave to them.
 pub struct Reference {
-    csv: String,
+    /// The request as the GUI uploads it.
+    pub csv: String,
     /// The `/process` body.
     pub body: Value,
     /// The `/process` answer.
@@ -106,8 +109,8 @@ impl Reference {
 /// What the load saw.
 #[derive(Debug, Default)]
 pub struct Tally {
-    /// Correct answers per kind: process, GUI, job.
-    pub ok: [usize; 3],
+    /// Correct answers per kind: process, GUI, job, GUI job.
+    pub ok: [usize; 4],
     /// Requests that failed, each with why (status and body, or the connection error).
     pub failures: Vec<String>,
     /// Jobs that ended `job_lost` (their replica died), each resubmitted.
@@ -218,7 +221,7 @@ enum Done {
 }
 
 /// How a followed job ended well.
-enum Followed {
+pub enum Followed {
     Succeeded(String),
     Lost(String),
 }
@@ -239,13 +242,49 @@ async fn one(http: &reqwest::Client, base: &str, kind: Kind, i: usize, reference
             same(&answer, &reference.gui)?;
             Ok(Done::Answer)
         }
-        Kind::Job => match submit_and_follow(http, base, i, reference).await? {
-            Followed::Succeeded(job) => Ok(Done::Job(job)),
-            Followed::Lost(lost) => match submit_and_follow(http, base, i, reference).await? {
-                Followed::Succeeded(job) => Ok(Done::Resubmitted { lost, job }),
-                Followed::Lost(again) => Err(format!("{lost} was lost, and then {again} too")),
-            },
-        },
+        Kind::Job | Kind::GuiJob => {
+            let follow = async || match kind {
+                Kind::Job => submit_and_follow(http, base, i, reference).await,
+                _ => gui_job(http, base, reference).await,
+            };
+            match follow().await? {
+                Followed::Succeeded(job) => Ok(Done::Job(job)),
+                Followed::Lost(lost) => match follow().await? {
+                    Followed::Succeeded(job) => Ok(Done::Resubmitted { lost, job }),
+                    Followed::Lost(again) => Err(format!("{lost} was lost, and then {again} too")),
+                },
+            }
+        }
+    }
+}
+
+/// Submits the GUI's form as a job, as the page does, and reads the job's GUI event stream to its
+/// end: its `outputs` must be what `/ui/submit` answers. Returns the job's `/jobs/{id}` path.
+pub async fn gui_job(http: &reqwest::Client, base: &str, reference: &Reference) -> Result<Followed, String> {
+    let form = gui_form(&reference.csv);
+    let submitted = json_of(http.post(format!("{base}/ui/jobs")).multipart(form).send().await, 200).await?;
+    let id = submitted["job"]
+        .as_str()
+        .ok_or(format!("/ui/jobs answered {submitted}"))?;
+    let stream = format!("{base}/ui/jobs/{id}/events");
+    let events = http.get(&stream).send().await;
+    let events = events.map_err(|e| format!("{stream}: connection error: {e}"))?;
+    if events.status() != 200 {
+        let status = events.status();
+        return Err(format!(
+            "{stream}: {status} {}",
+            events.text().await.unwrap_or_default()
+        ));
+    }
+    let text = events.text().await.map_err(|e| format!("{stream}: {e}"))?;
+    let path = format!("/jobs/{id}");
+    match last_event(&text) {
+        Some((name, data)) if name == "outputs" => {
+            same(&untimed(data), &reference.gui).map_err(|e| format!("{stream}: {e}"))?;
+            Ok(Followed::Succeeded(path))
+        }
+        Some((name, data)) if name == "error" && data["error_type"] == "job_lost" => Ok(Followed::Lost(path)),
+        last => Err(format!("{stream} ended with {last:?}")),
     }
 }
 

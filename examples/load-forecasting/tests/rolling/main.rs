@@ -3,6 +3,7 @@
 //!
 //! - a rolling restart (SIGTERM, exit 0, a fresh replica on the same port, ready, the next one) loses
 //!   nothing: every request gets its correct answer and every job finishes, readable from any replica;
+//! - the web GUI needs no sticky sessions: a GUI job submitted on one replica is followed on another;
 //! - a `kill -9` of one replica fails at most the requests in flight on it, and the jobs it held end
 //!   `job_lost` by lease and finish when submitted again.
 //!
@@ -47,13 +48,14 @@ fn knob(name: &str, default: usize) -> usize {
 
 fn print_tally(what: &str, tally: &Tally, retries: usize) {
     eprintln!(
-        "{what}: {} answered in {:.1?} (process {}, GUI {}, jobs {}), {} failed, {} lost jobs \
+        "{what}: {} answered in {:.1?} (process {}, GUI {}, jobs {}, GUI jobs {}), {} failed, {} lost jobs \
          ({} resubmitted and finished), {} ended during the disruption, nginx retried {retries} attempts",
         tally.answered(),
         tally.took,
         tally.ok[0],
         tally.ok[1],
         tally.ok[2],
+        tally.ok[3],
         tally.failures.len(),
         tally.lost.len(),
         tally.resubmitted_ok,
@@ -245,4 +247,41 @@ async fn a_killed_replica_fails_at_most_its_in_flight_requests_and_its_jobs_end_
         assert!(state["result"] == heavy_answer, "resubmitted {path}: another result");
     }
     eprintln!("  {} lost jobs submitted again through nginx and finished", lost.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_gui_job_submitted_on_one_replica_is_shown_by_another() {
+    let cluster = Cluster::start(2).await;
+    let (a, b) = (cluster.replica(0).url(), cluster.replica(1).url());
+    let reference = Reference::from(a).await;
+    let http = reqwest::Client::new();
+    let form = load::gui_form(&reference.csv);
+    let submitted: Value = http
+        .post(format!("{a}/ui/jobs"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = submitted["job"].as_str().unwrap();
+    // B never saw the form: it reads the job's request from Redis and renders the answer itself.
+    let events = http.get(format!("{b}/ui/jobs/{id}/events")).send().await.unwrap();
+    assert_eq!(events.status(), 200);
+    let text = events.text().await.unwrap();
+    let (name, data) = load::last_event(&text).unwrap();
+    assert_eq!(name, "outputs", "{text}");
+    assert!(load::untimed(data) == reference.gui, "B rendered another answer than A");
+    // A job B does not know at all is still a 404 in the GUI's error shape.
+    let unknown = http.get(format!("{b}/ui/jobs/job-0000/events")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    // And through nginx, where each request may land on either replica.
+    for _ in 0..10 {
+        match load::gui_job(&http, &cluster.nginx.url(), &reference).await {
+            Ok(load::Followed::Succeeded(_)) => {}
+            Ok(load::Followed::Lost(path)) => panic!("{path} lost with no replica stopped"),
+            Err(why) => panic!("{why}"),
+        }
+    }
 }
