@@ -51,21 +51,23 @@ pub(crate) fn worker_loop(backend: &dyn Backend, rx: &Mutex<Receiver<Job>>, shar
         if live.is_empty() {
             continue;
         }
-        metrics.busy_workers().inc();
-        let started = Instant::now();
+        // The model's time and the busy gauge are settled before any reply is sent: a caller that
+        // reads /metrics right after its answer must find its call counted and the worker idle.
         if batch.max_size > 1 {
             metrics.record_batch_size(live.len());
             run_batch(backend, live, metrics);
         } else {
             for job in live {
                 let (item, ticket, reply) = job.into_parts();
+                metrics.busy_workers().inc();
+                let started = Instant::now();
                 let outcome = run_one(backend, item);
+                metrics.record_model_time(started.elapsed());
+                metrics.busy_workers().dec();
                 ticket.finish(metrics);
                 let _ = reply.send(outcome);
             }
         }
-        metrics.record_model_time(started.elapsed());
-        metrics.busy_workers().dec();
     }
 }
 
@@ -102,6 +104,8 @@ fn run_batch(backend: &dyn Backend, jobs: Vec<Job>, metrics: &Metrics) {
         items.push(item);
         waiting.push((ticket, reply));
     }
+    metrics.busy_workers().inc();
+    let started = Instant::now();
     let outcomes = match catch_unwind(AssertUnwindSafe(|| backend.run_batch(items))) {
         Ok(outcomes) if outcomes.len() == count => outcomes,
         Ok(outcomes) => {
@@ -116,6 +120,8 @@ fn run_batch(backend: &dyn Backend, jobs: Vec<Job>, metrics: &Metrics) {
             vec![Err(ModelError::Panicked(message)); count]
         }
     };
+    metrics.record_model_time(started.elapsed());
+    metrics.busy_workers().dec();
     for ((ticket, reply), outcome) in waiting.into_iter().zip(outcomes) {
         ticket.finish(metrics);
         let _ = reply.send(outcome);
