@@ -14,6 +14,10 @@
 //! | `easymlserve:sizes` | hash | the bytes (state, request and events) each kept job takes |
 //! | `easymlserve:bytes` | string | the sum of those |
 //!
+//! A stopping replica writes a job it could not finish back as queued and drops its lease
+//! (`handback.lua`); another replica takes it with `claim.lua`, which only one of them can win
+//! (see `handback.rs`).
+//!
 //! A finished job's keys get its time-to-live (`PEXPIRE`), so Redis drops them by itself; `create` first
 //! drops the index entries and byte counts of jobs past their expiry, so they stop counting.
 //!
