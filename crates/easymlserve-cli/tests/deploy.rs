@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
+#[path = "deploy/probes.rs"]
+mod probes;
 #[path = "deploy/refusals.rs"]
 mod refusals;
 #[path = "deploy/validation.rs"]
@@ -109,8 +111,8 @@ fn committed_deploy_files_are_what_the_readme_commands_write() {
         .collect();
     for expected in [
         "deploy/kubernetes/load-forecasting.yaml",
-        "deploy/kubernetes/diabetes.yaml",
-        "deploy/kserve/diabetes.yaml",
+        "deploy/kubernetes/digits.yaml",
+        "deploy/kserve/digits.yaml",
         "deploy/docker/Dockerfile",
         "Dockerfile",
         ".dockerignore",
@@ -124,6 +126,7 @@ fn committed_deploy_files_are_what_the_readme_commands_write() {
     let mut stale = Vec::new();
     for (path, text) in &files {
         if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
         if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {

@@ -106,35 +106,35 @@ struct Breakage {
 
 const BREAKAGES: [Breakage; 5] = [
     Breakage {
-        file: "kubernetes-diabetes.yaml",
+        file: "kubernetes-digits.yaml",
         from: "terminationGracePeriodSeconds: 45",
         to: "terminationGracePeriodSecond: 45",
-        error: "Deployment/diabetes: spec.template.spec: Additional properties are not allowed \
+        error: "Deployment/digits: spec.template.spec: Additional properties are not allowed \
                 ('terminationGracePeriodSecond' was unexpected)",
     },
     Breakage {
-        file: "kubernetes-diabetes.yaml",
+        file: "kubernetes-digits.yaml",
         from: "containerPort: 8080",
         to: "containerPort: '8080'",
-        error: "Deployment/diabetes: spec.template.spec.containers.0.ports.0.containerPort: '8080' is not of type 'integer'",
+        error: "Deployment/digits: spec.template.spec.containers.0.ports.0.containerPort: '8080' is not of type 'integer'",
     },
     Breakage {
-        file: "kubernetes-diabetes.yaml",
+        file: "kubernetes-digits.yaml",
         from: "  maxReplicas: 10",
         to: "  maxReplica: 10",
-        error: "HorizontalPodAutoscaler/diabetes: spec: ",
+        error: "HorizontalPodAutoscaler/digits: spec: ",
     },
     Breakage {
-        file: "kserve-diabetes.yaml",
+        file: "kserve-digits.yaml",
         from: "  protocolVersions:",
         to: "  protocolVersion:",
-        error: "ServingRuntime/diabetes-runtime: spec: Additional properties are not allowed ('protocolVersion' was unexpected)",
+        error: "ServingRuntime/digits-runtime: spec: Additional properties are not allowed ('protocolVersion' was unexpected)",
     },
     Breakage {
-        file: "kserve-diabetes.yaml",
+        file: "kserve-digits.yaml",
         from: "    minReplicas: 1",
         to: "    minReplicas: one",
-        error: "InferenceService/diabetes: spec.predictor.minReplicas: 'one' is not of type 'integer'",
+        error: "InferenceService/digits: spec.predictor.minReplicas: 'one' is not of type 'integer'",
     },
 ];
 
