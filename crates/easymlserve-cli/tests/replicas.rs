@@ -10,13 +10,11 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use easymlserve_testkit::{Redis, Replica as Process, free_port};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_easymlserve");
@@ -38,128 +36,30 @@ fn toolbox() -> String {
         .to_string()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A `redis-server` on a port of its own, killed on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is not installed: run scripts/test, which installs it (Debian package redis-server)");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// One replica: the binary serving the toolbox on a free port, its log collected, killed on drop.
+/// One replica: the binary serving the toolbox on a free port (the testkit's process guard, killed
+/// on drop), and a client for it.
 struct Replica {
-    child: Child,
+    process: Process,
     url: String,
-    log: Arc<Mutex<Vec<String>>>,
     http: reqwest::Client,
-}
-
-fn collect(output: impl Read + Send + 'static, log: &Arc<Mutex<Vec<String>>>) {
-    let log = Arc::clone(log);
-    std::thread::spawn(move || {
-        for line in BufReader::new(output).lines() {
-            let Ok(line) = line else { break };
-            log.lock().unwrap().push(line);
-        }
-    });
 }
 
 impl Replica {
     async fn start(python: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["serve", "--python", &toolbox(), "--port", "0", "--workers", "1"])
             .arg("--python-bin")
             .arg(python)
             .args(extra)
-            .env("NO_COLOR", "1")
-            .env("EASYMLSERVE_LOG", "info")
             .env_remove("EASYMLSERVE_API_KEYS")
-            .env_remove("EASYMLSERVE_PORT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        collect(child.stdout.take().unwrap(), &log);
-        collect(child.stderr.take().unwrap(), &log);
-        let started = Instant::now();
-        let url = loop {
-            let found = log.lock().unwrap().iter().find_map(|line| {
-                let at = line.find("listening on http://")? + "listening on ".len();
-                Some(line[at..].split_whitespace().next()?.to_owned())
-            });
-            if let Some(url) = found {
-                break url;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "no start: {:?}",
-                log.lock().unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        let replica = Self {
-            child,
-            url,
-            log,
+            .env_remove("EASYMLSERVE_PORT");
+        let process = Process::start(command, Duration::from_secs(90)).await;
+        Self {
+            url: process.url().to_owned(),
+            process,
             http: reqwest::Client::new(),
-        };
-        while replica.get("/health/ready").await.0 != 200 {
-            assert!(
-                started.elapsed() < Duration::from_secs(90),
-                "not ready: {:?}",
-                replica.log.lock().unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        replica
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
@@ -230,17 +130,10 @@ impl Replica {
     }
 }
 
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_a_job_and_a_dead_replicas_job_fails_when_its_lease_expires() {
     let Some(python) = python_bin() else { return };
-    let redis = Redis::start(free_port());
+    let redis = Redis::start();
     let store = redis.url();
     let flags = ["--job-store", store.as_str(), "--jobs-lease-secs", "1"];
     let (a, b) = tokio::join!(Replica::start(&python, &flags), Replica::start(&python, &flags));
@@ -282,7 +175,7 @@ async fn two_replicas_share_a_job_and_a_dead_replicas_job_fails_when_its_lease_e
 async fn redis_going_away_gives_clear_503s_and_jobs_come_back_with_it() {
     let Some(python) = python_bin() else { return };
     let port = free_port();
-    let mut redis = Redis::start(port);
+    let mut redis = Redis::start_on(port);
     let store = redis.url();
     let server = Replica::start(&python, &["--job-store", store.as_str()]).await;
     let job = server.submit(&json!({"action": "echo", "text": "before"})).await;
@@ -317,7 +210,7 @@ async fn redis_going_away_gives_clear_503s_and_jobs_come_back_with_it() {
         "plain calls go on without Redis"
     );
 
-    let _redis = Redis::start(port);
+    let _redis = Redis::start_on(port);
     let started = Instant::now();
     let again = loop {
         let response = server
@@ -433,25 +326,11 @@ async fn sigterm_stops_the_python_workers_and_exits_0_even_with_a_job_that_hangs
     // A job whose model ignores cancellation: only stopping its worker ends it.
     let job = server.submit(&json!({"action": "hang", "seconds": 60})).await;
     server.wait_status(&job, &["running"], Duration::from_secs(20)).await;
-    let pid = server.child.id();
-    let children = descendants(pid);
+    let children = descendants(server.process.pid());
     assert!(children.contains(&worker), "worker {worker} is not among {children:?}");
-    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
-    assert!(killed.success());
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no exit 30 s after SIGTERM: {:?}",
-            server.log.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(exit.success(), "exit {exit}: {:?}", server.log.lock().unwrap());
-    let log = server.log.lock().unwrap().join("\n");
+    let exit = server.process.terminate(Duration::from_secs(30)).await;
+    assert!(exit.success(), "exit {exit}: {:?}", server.process.log());
+    let log = server.process.log().join("\n");
     assert!(
         log.contains("1 failed"),
         "the hanging job failed at the deadline: {log}"
