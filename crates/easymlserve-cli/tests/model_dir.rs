@@ -329,6 +329,20 @@ class Shout(Service):
     let answer: Value = answer.json().await.unwrap();
     assert_eq!(answer["shout"], "HI");
     assert_eq!(answer["request_id"], "py-1", "the model sees the request's id");
+    // The generated GUI calls the model in process: the model sees that request's id too.
+    let form = "--form\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nvia gui\r\n--form--\r\n";
+    let answer = http
+        .post(format!("{}/ui/submit", served.url))
+        .header("x-request-id", "gui-7")
+        .header("content-type", "multipart/form-data; boundary=form")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["x-request-id"], "gui-7");
+    let body = answer.text().await.unwrap();
+    assert!(body.contains("VIA GUI") && body.contains("gui-7"), "{body}");
     // Stop it and read everything it printed: every line, the worker's own output too, is JSON.
     Command::new("kill")
         .args(["-TERM", &served.child.id().to_string()])

@@ -12,11 +12,24 @@ use axum::response::Response;
 use prometheus_client::metrics::gauge::Gauge;
 use tracing::Instrument;
 
+use easymlserve_core::RequestId;
+
 use crate::handlers::request_id;
 use crate::metrics::Metrics;
 
 /// The header that carries a request's id in and out.
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    /// The id of the request the current task answers.
+    static CURRENT: RequestId;
+}
+
+/// The id of the request the current task answers, for engine calls made without one (the web GUI's
+/// in-process calls), so the model sees the id the access line and the response carry.
+pub(crate) fn current_request_id() -> Option<RequestId> {
+    CURRENT.try_with(RequestId::clone).ok()
+}
 
 /// One request counted in a gauge for as long as it lives, whether it finishes or is dropped.
 struct Counted<'g>(&'g Gauge);
@@ -53,7 +66,10 @@ pub(crate) async fn observe(State(metrics): State<Arc<Metrics>>, mut request: Re
     let in_flight = Counted::new(metrics.in_flight());
     let id_text = id.to_str().unwrap_or_default();
     let span = tracing::info_span!("request", request_id = %id_text);
-    let mut response = next.run(request).instrument(span).await;
+    let mut response = CURRENT
+        .scope(RequestId::Given(id_text.into()), next.run(request))
+        .instrument(span)
+        .await;
     drop(in_flight);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();

@@ -291,6 +291,7 @@ impl Engine {
         let loaded = self.serving()?;
         let id = submit
             .id
+            .or_else(crate::observe::current_request_id)
             .unwrap_or_else(|| RequestId::Counter(self.next_id.fetch_add(1, Ordering::Relaxed)));
         let (sink, progress) = if submit.progress {
             let (tx, rx) = mpsc::channel::<Progress>(PROGRESS_BUFFER);
