@@ -17,7 +17,7 @@ pub struct DockerArgs {
     pub example: Option<String>,
     /// With `--example`: run `<binary> train --models DIR` in the build stage, copy DIR into the image
     /// and serve with `--models DIR` (the load-forecasting example's flags).
-    #[arg(long, value_name = "DIR", requires = "example", allow_hyphen_values = true)]
+    #[arg(long, value_name = "DIR", allow_hyphen_values = true)]
     pub train_models: Option<String>,
     /// An ONNX file (relative to the repository root, the build context) to serve with
     /// `easymlserve serve --model-dir /models`.
