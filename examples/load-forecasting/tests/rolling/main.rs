@@ -13,6 +13,7 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
+mod browser;
 mod cluster;
 mod load;
 #[allow(dead_code)] // shared with the forecast tests; these use only some of the helpers
