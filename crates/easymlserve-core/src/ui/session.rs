@@ -134,3 +134,57 @@ impl UiSession {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::ui::{Input, InputValue, Output, OutputValue, Ui};
+
+    /// A request with a field the form never shows, so only the typed request can carry it.
+    #[derive(Serialize, Deserialize)]
+    struct Scaled {
+        x: f64,
+        offset: f64,
+    }
+
+    struct Shift;
+
+    impl Ui for Shift {
+        type Request = Scaled;
+        type Response = f64;
+        fn inputs(&self) -> Vec<Input> {
+            vec![Input::number("x", "x", false)]
+        }
+        fn outputs(&self) -> Vec<Output> {
+            vec![Output::number("y", "y")]
+        }
+        fn prepare_request(&self, inputs: &InputValues) -> Result<Scaled, UiError> {
+            let x = inputs.number("x")?.unwrap_or(0.0);
+            Ok(Scaled { x, offset: 10.0 + x })
+        }
+        fn process_response(&self, request: &Scaled, response: f64) -> Result<OutputValues, UiError> {
+            Ok(OutputValues::new().with("y", OutputValue::Number(response + request.offset)))
+        }
+    }
+
+    #[test]
+    fn a_request_restored_from_its_json_presents_like_the_one_prepared() {
+        let session = UiSession::new(Arc::new(Shift));
+        let values = InputValues::new().with("x", InputValue::Number(2.0));
+        let prepared = session.prepare(&values).unwrap();
+        let restored = session.restore(prepared.json.clone()).unwrap();
+        assert_eq!(restored.json, prepared.json);
+        let shown = session.present(restored, serde_json::json!(100.0)).unwrap();
+        assert_eq!(shown.get("y"), Some(&OutputValue::Number(112.0)));
+
+        let err = session.restore(serde_json::json!({"x": "two"})).unwrap_err();
+        assert!(
+            err.to_string().contains("the job's request does not fit this GUI"),
+            "{err}"
+        );
+    }
+}
