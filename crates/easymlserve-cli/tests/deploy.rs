@@ -291,3 +291,75 @@ fn standard_output_gets_the_manifest_when_there_is_no_out() {
     assert_eq!(pod["terminationGracePeriodSeconds"], 45);
     assert_eq!(deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
 }
+
+/// The manifest `args` print on standard output, as JSON documents.
+fn printed(args: &[&str]) -> Vec<Value> {
+    let output = easymlserve(args);
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    documents(&String::from_utf8(output.stdout).unwrap())
+}
+
+#[test]
+fn the_kserve_pod_gets_the_grace_period_and_pre_stop_of_the_deployment() {
+    // A long drain: Kubernetes' 30 s default grace period would SIGKILL the server in its middle.
+    let drain = [
+        "--pre-stop-secs",
+        "7",
+        "--shutdown-delay-secs",
+        "3",
+        "--shutdown-timeout-secs",
+        "100",
+    ];
+    let k8s = printed(
+        &[
+            &[
+                "deploy",
+                "kubernetes",
+                "--name",
+                "demo",
+                "--image",
+                "example/demo:1",
+                "--model-dir",
+                "/m",
+            ][..],
+            &drain,
+        ]
+        .concat(),
+    );
+    let kserve = printed(
+        &[
+            &["deploy", "kserve", "--name", "demo", "--image", "example/demo:1"][..],
+            &["--storage-uri", "s3://bucket/demo"],
+            &drain,
+        ]
+        .concat(),
+    );
+    let pod = &k8s[0]["spec"]["template"]["spec"];
+    assert_eq!(pod["terminationGracePeriodSeconds"], 7 + 3 + 100 + 5);
+    let (runtime, service) = (&kserve[0], &kserve[1]);
+    assert_eq!(
+        (runtime["kind"].as_str(), service["kind"].as_str()),
+        (Some("ServingRuntime"), Some("InferenceService"))
+    );
+    // The predictor embeds the pod's fields; KServe copies them into the pod it makes in Standard mode.
+    assert_eq!(
+        service["spec"]["predictor"]["terminationGracePeriodSeconds"],
+        pod["terminationGracePeriodSeconds"]
+    );
+    assert_eq!(
+        service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"],
+        "Standard"
+    );
+    assert_eq!(
+        runtime["spec"]["containers"][0]["lifecycle"],
+        pod["containers"][0]["lifecycle"]
+    );
+    assert_eq!(
+        runtime["spec"]["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"],
+        7
+    );
+}

@@ -13,6 +13,10 @@ pub const RUN_AS: u32 = 10001;
 /// Seconds between two probes of one kind.
 const PROBE_PERIOD_SECS: u32 = 5;
 
+/// Seconds of the grace period beyond preStop, the drain delay and the longest request: time for the
+/// workers to stop and the process to exit before the kubelet's SIGKILL.
+const GRACE_MARGIN_SECS: u32 = 5;
+
 /// Resources and drain timing of the serving container.
 #[derive(Debug, Args)]
 pub struct PodArgs {
@@ -28,6 +32,9 @@ pub struct PodArgs {
     /// Seconds the model may take to load before the startup probe gives up and the pod restarts.
     #[arg(long, default_value_t = 600, allow_negative_numbers = true)]
     pub startup_timeout_secs: u32,
+    /// Seconds the preStop hook sleeps before SIGTERM, while endpoints stop sending traffic.
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
+    pub pre_stop_secs: u32,
     /// Seconds the server keeps serving after SIGTERM with readiness at 503
     /// (the server's `--shutdown-delay-secs`).
     #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
@@ -49,7 +56,33 @@ impl PodArgs {
         checks::memory("--memory", &self.memory)?;
         checks::at_least("--startup-timeout-secs", self.startup_timeout_secs, PROBE_PERIOD_SECS)?;
         checks::at_least("--shutdown-timeout-secs", self.shutdown_timeout_secs, 1)?;
+        checks::at_least("--pre-stop-secs", self.pre_stop_secs, 1)?;
         Ok(())
+    }
+
+    /// The pod's `terminationGracePeriodSeconds`: the kubelet's SIGKILL comes this many seconds after
+    /// the pod starts terminating, so it covers the preStop sleep and the whole drain.
+    pub fn grace_secs(&self) -> u32 {
+        self.pre_stop_secs + self.shutdown_delay_secs + self.shutdown_timeout_secs + GRACE_MARGIN_SECS
+    }
+
+    /// How `grace_secs` was added up, for the generated file's header comment.
+    pub fn grace_comment(&self) -> String {
+        format!(
+            "terminationGracePeriodSeconds {} = preStop sleep {} + --shutdown-delay-secs {} \
+             + --shutdown-timeout-secs {} + {GRACE_MARGIN_SECS} s to exit.\n\
+             lifecycle.preStop.sleep needs Kubernetes 1.30 or later (beta, on by default; GA in 1.34).",
+            self.grace_secs(),
+            self.pre_stop_secs,
+            self.shutdown_delay_secs,
+            self.shutdown_timeout_secs,
+        )
+    }
+
+    /// The container's `lifecycle`: Kubernetes removes a terminating pod from the endpoints while the
+    /// preStop hook sleeps, so traffic still on its way is served before SIGTERM starts the drain.
+    pub fn lifecycle(&self) -> Value {
+        json!({"preStop": {"sleep": {"seconds": self.pre_stop_secs}}})
     }
 
     /// The server flags of the drain, for the container's args.

@@ -122,6 +122,7 @@ fn every_kserve_flag_refuses_a_bad_value_by_name() {
         ("--startup-timeout-secs", &["0"]),
         ("--shutdown-delay-secs", &["-1"]),
         ("--shutdown-timeout-secs", &["0"]),
+        ("--pre-stop-secs", &["0", "-5"]),
     ];
     for (flag, values) in cases {
         for value in *values {

@@ -104,7 +104,7 @@ struct Breakage {
     error: &'static str,
 }
 
-const BREAKAGES: [Breakage; 5] = [
+const BREAKAGES: [Breakage; 7] = [
     Breakage {
         file: "kubernetes-digits.yaml",
         from: "terminationGracePeriodSeconds: 45",
@@ -135,6 +135,20 @@ const BREAKAGES: [Breakage; 5] = [
         from: "    minReplicas: 1",
         to: "    minReplicas: one",
         error: "InferenceService/digits: spec.predictor.minReplicas: 'one' is not of type 'integer'",
+    },
+    // The grace period where the ServingRuntime would carry it: its spec has no such field.
+    Breakage {
+        file: "kserve-digits.yaml",
+        from: "  protocolVersions:",
+        to: "  terminationGracePeriodSeconds: 45\n  protocolVersions:",
+        error: "ServingRuntime/digits-runtime: spec: Additional properties are not allowed \
+                ('terminationGracePeriodSeconds' was unexpected)",
+    },
+    Breakage {
+        file: "kserve-digits.yaml",
+        from: "    terminationGracePeriodSeconds: 45",
+        to: "    terminationGracePeriodSeconds: '45'",
+        error: "InferenceService/digits: spec.predictor.terminationGracePeriodSeconds: '45' is not of type 'integer'",
     },
 ];
 
