@@ -3,18 +3,24 @@
 //! kept with it, under the same id and owner. Its events go on with the next numbers, so a client
 //! following them with `Last-Event-ID` reads one stream: `queued` (requeued) and then the new run's
 //! events. A job handed back [`MAX_HANDOFFS`] times fails with `handoff_limit` at the next stop.
+//! A job no replica claims within [`UNCLAIMED_LEASES`] lease periods fails with `handoff_timeout`, and
+//! a cancel of one waiting unclaimed ends it at once: a handed-back job never waits for ever.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use easymlserve_core::{ErrorBody, JobEventKind, JobFailure, JobStatus, RequestId};
 
-use super::record::JobRecord;
+use super::record::{JobRecord, now_ms};
 use super::store::JobStore;
 use super::{Jobs, random_hex};
 use crate::engine::{ExecError, Readiness, Submit, Valid};
 
 /// Most times one job is handed back; a stop after that fails it.
 pub(crate) const MAX_HANDOFFS: u32 = 3;
+
+/// Lease periods a handed-back job may wait unclaimed; after that whoever reads or reaps it fails it.
+pub(crate) const UNCLAIMED_LEASES: u32 = 3;
 
 /// The message of a job waiting in the store for another replica.
 pub(crate) const REQUEUED: &str = "requeued: the replica running it stopped; another replica takes it";
@@ -34,6 +40,28 @@ pub(crate) fn handoff_limit() -> JobFailure {
     }
 }
 
+/// The failure of a handed-back job no replica claimed within `bound`.
+fn handoff_timeout(id: &str, bound: Duration) -> JobFailure {
+    JobFailure {
+        body: ErrorBody {
+            error: format!(
+                "the replica running job `{id}` stopped and handed it back, but no other replica claimed it within \
+                 {:.1} s ({UNCLAIMED_LEASES} lease periods): none was running and ready, or their queues were full; \
+                 submit it again",
+                bound.as_secs_f64()
+            ),
+            error_type: "handoff_timeout".to_owned(),
+            field: None,
+        },
+        status: 503,
+    }
+}
+
+/// Whether `record` waits in the store, handed back, for a replica to claim it.
+pub(crate) fn waiting(record: &JobRecord) -> bool {
+    record.handed_back && record.status == JobStatus::Queued
+}
+
 /// `record` made ready to go back to the store: queued, handed back, with a new run and the number of
 /// its `queued` event. Returns the run it had, which the store checks.
 pub(crate) fn requeue(record: &mut JobRecord) -> (String, easymlserve_core::JobEvent) {
@@ -45,6 +73,7 @@ pub(crate) fn requeue(record: &mut JobRecord) -> (String, easymlserve_core::JobE
     record.eta_s = None;
     REQUEUED.clone_into(&mut record.message);
     record.handed_back = true;
+    record.handed_back_ms = Some(now_ms());
     record.last_event += 1;
     let event = easymlserve_core::JobEvent {
         id: record.last_event,
@@ -72,8 +101,7 @@ impl Jobs {
             let Ok(Some(record)) = store.get(&id).await else {
                 continue;
             };
-            let waiting = record.handed_back && record.status == JobStatus::Queued;
-            if waiting && !self.locals().contains_key(&id) && self.claim(&store, record).await {
+            if waiting(&record) && !self.locals().contains_key(&id) && self.claim(&store, record).await {
                 claimed += 1;
             }
         }
@@ -128,6 +156,49 @@ impl Jobs {
             }
         }
         true
+    }
+
+    /// How long a handed-back job may wait unclaimed.
+    fn unclaimed_bound(&self) -> Duration {
+        self.config.lease * UNCLAIMED_LEASES
+    }
+
+    /// Whether `record`, handed back, has waited unclaimed longer than the bound.
+    pub(crate) fn unclaimed_too_long(&self, record: &JobRecord) -> bool {
+        let since = record.handed_back_ms.unwrap_or(record.created_ms);
+        let bound = u64::try_from(self.unclaimed_bound().as_millis()).unwrap_or(u64::MAX);
+        waiting(record) && now_ms().saturating_sub(since) > bound
+    }
+
+    /// Ends a handed-back job nobody claimed: failed with `handoff_timeout` past the bound, or canceled
+    /// when its owner asks. One store step that checks the run it was handed back with, so of this and
+    /// a replica claiming it at the same moment only one wins. Returns the job's state after.
+    pub(crate) async fn end_unclaimed(
+        &self,
+        store: &Arc<dyn JobStore>,
+        mut record: JobRecord,
+        cancel: bool,
+    ) -> JobRecord {
+        let (status, failure, label) = if cancel {
+            (JobStatus::Canceled, super::driver::canceled(), "canceled")
+        } else {
+            (
+                JobStatus::Failed,
+                handoff_timeout(&record.id, self.unclaimed_bound()),
+                "failed",
+            )
+        };
+        record.handed_back = false;
+        let event = record.end(status, Err(failure));
+        match store.update(record.clone(), Some(event)).await {
+            Ok(true) => {
+                tracing::warn!(job = %record.id, status = label, "handed-back job ended unclaimed");
+                self.metrics.record_job(label);
+                record
+            }
+            // A replica claimed it first (or it is gone): read what is there now.
+            _ => store.get(&record.id).await.ok().flatten().unwrap_or(record),
+        }
     }
 
     /// The kept request body as a request the engine takes again, or why the job cannot run.

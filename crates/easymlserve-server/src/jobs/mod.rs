@@ -288,11 +288,18 @@ impl Jobs {
             .map_err(|e| ApiError::Internal(format!("the stored request of job `{id}` is not JSON: {e}")))
     }
 
-    /// `record`, or, when it is unfinished, not run here and its lease has expired, the record marked lost.
+    /// `record`, or, when it is unfinished, not run here and its lease has expired, the record marked
+    /// lost; a handed-back job unclaimed past its bound is failed `handoff_timeout`.
     async fn checked(&self, store: &Arc<dyn JobStore>, record: JobRecord) -> Result<JobRecord, ApiError> {
         let id = record.id.as_str();
-        // A handed-back job waits without a lease for another replica to claim it: not lost.
-        if record.status.is_terminal() || record.handed_back || self.locals().contains_key(id) {
+        if record.status.is_terminal() || self.locals().contains_key(id) {
+            return Ok(record);
+        }
+        // A handed-back job waits without a lease for another replica to claim it, for a bound.
+        if handback::waiting(&record) {
+            if self.unclaimed_too_long(&record) {
+                return Ok(self.end_unclaimed(store, record, false).await);
+            }
             return Ok(record);
         }
         // A job just created may not hold its lease yet.
@@ -380,6 +387,11 @@ impl Jobs {
             }
             None => {
                 store.request_cancel(id).await.map_err(unavailable)?;
+                // No replica runs a handed-back job waiting to be claimed: end it here, unless one claims
+                // it first (then its runner sees the cancel asked above).
+                if handback::waiting(&record) {
+                    return Ok(self.end_unclaimed(store, record, true).await);
+                }
                 Ok(record)
             }
         }

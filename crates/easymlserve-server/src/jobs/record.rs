@@ -49,6 +49,10 @@ pub struct JobRecord {
     /// Whether it waits in the store, handed back, for another replica to claim it.
     #[serde(default)]
     pub handed_back: bool,
+    /// Milliseconds since the Unix epoch when it was last handed back, so a job no replica claims can be
+    /// failed after a bound instead of waiting for ever.
+    #[serde(default)]
+    pub handed_back_ms: Option<u64>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -87,6 +91,7 @@ impl JobRecord {
             run,
             handoffs: 0,
             handed_back: false,
+            handed_back_ms: None,
         }
     }
 

@@ -2,7 +2,8 @@
 //! drains with a job still running hands it back; another one claims it (at once when it starts, or
 //! within a lease period) and runs it from the kept request, and a client reading the job's events from
 //! the second replica sees one numbered stream ending in `result`. A job handed back three times fails
-//! with `handoff_limit` at the next stop.
+//! with `handoff_limit` at the next stop. A handed-back job that no replica claims never waits for ever:
+//! it fails `handoff_timeout` after three lease periods, and a cancel ends it at once.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -66,8 +67,14 @@ impl Drop for Redis {
 /// One replica on the shared Redis, its state kept to drain it; a lease of half a second, so claims
 /// come quickly.
 async fn replica(redis: &Redis) -> (TestServer, AppState) {
+    replica_queuing(redis, ServerConfig::default().queue_capacity).await
+}
+
+/// [`replica`] with a queue of `queue_capacity` requests.
+async fn replica_queuing(redis: &Redis, queue_capacity: usize) -> (TestServer, AppState) {
     let config = ServerConfig {
         workers: 1,
+        queue_capacity,
         jobs: JobsConfig {
             store: StoreChoice::Redis(redis.url.clone()),
             lease: Duration::from_millis(500),
@@ -187,4 +194,83 @@ async fn a_job_handed_back_three_times_fails_with_handoff_limit_at_the_next_stop
     let store = RedisStore::connect(&redis.url, Limits::default()).await.unwrap();
     let id = location.trim_start_matches("/jobs/");
     assert_eq!(store.get(id).await.unwrap().unwrap().handoffs, 3);
+}
+
+/// The lease of [`replica`]'s jobs.
+const LEASE: Duration = Duration::from_millis(500);
+
+/// A job handed back by `server`'s drain, with no other replica to claim it: its location and id.
+async fn handed_back_alone(server: &TestServer, state: &AppState) -> (String, String) {
+    let (location, _) = server.submit(json!({"steps": 400, "step_ms": 25})).await;
+    server.reaches(&location, "running", Duration::from_secs(10)).await;
+    let report = drain(state).await;
+    assert_eq!((report.handed_back, report.failed), (1, 0), "{report}");
+    let id = location.trim_start_matches("/jobs/").to_owned();
+    (location, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handed_back_job_no_replica_claims_fails_with_handoff_timeout_after_three_leases() {
+    let redis = Redis::start();
+    // The only replica stops: nobody is left to claim the job, but its reaper still reads the store.
+    let (alone, state) = replica(&redis).await;
+    let (location, id) = handed_back_alone(&alone, &state).await;
+    let waiting = alone.job(&location).await;
+    assert_eq!(waiting["status"], "queued", "waiting to be claimed at first: {waiting}");
+
+    let failed = alone.reaches(&location, "failed", Duration::from_secs(20)).await;
+    assert_eq!(failed["error"]["error_type"], "handoff_timeout", "{failed}");
+    assert_eq!(failed["error"]["status"], 503, "{failed}");
+    let message = failed["error"]["error"].as_str().unwrap();
+    assert!(
+        message.contains("no other replica claimed it") && message.contains("submit it again"),
+        "{message}"
+    );
+    let mut events = alone.events(&location, None).await;
+    let (seen, _) = read_events(&mut events, 10_000).await;
+    assert_eq!(seen.last().unwrap().data["error_type"], "handoff_timeout", "{seen:?}");
+
+    // It is over in the store: no longer unfinished (so no longer scored +inf), not handed back.
+    let store = RedisStore::connect(&redis.url, Limits::default()).await.unwrap();
+    assert!(!store.unfinished().await.unwrap().contains(&id));
+    let record = store.get(&id).await.unwrap().unwrap();
+    assert_eq!((record.handed_back, record.handoffs), (false, 1), "{record:?}");
+    // Not before its bound: the store's own times of the hand-back and of the end.
+    let waited = record.finished_ms.unwrap() - record.handed_back_ms.unwrap();
+    assert!(
+        u128::from(waited) > (LEASE * 3).as_millis(),
+        "failed {waited} ms after the hand-back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_of_a_handed_back_job_nobody_claimed_ends_it_canceled_at_once() {
+    let redis = Redis::start();
+    let (alone, state) = replica(&redis).await;
+    let (location, id) = handed_back_alone(&alone, &state).await;
+    let response = alone
+        .http
+        .post(format!("{}{location}/cancel", alone.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let canceled: Value = response.json().await.unwrap();
+    assert_eq!(
+        canceled["status"], "canceled",
+        "the answer is already the end: {canceled}"
+    );
+    assert_eq!(canceled["error"]["error_type"], "canceled", "{canceled}");
+    let mut events = alone.events(&location, None).await;
+    let (seen, _) = read_events(&mut events, 10_000).await;
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.name.as_str(), &last.data["error_type"]),
+        ("error", &json!("canceled"))
+    );
+    let store = RedisStore::connect(&redis.url, Limits::default()).await.unwrap();
+    assert!(!store.unfinished().await.unwrap().contains(&id));
+    // A replica that starts now finds nothing to claim.
+    let (late, _late_state) = replica(&redis).await;
+    assert_eq!(late.job(&location).await["status"], "canceled");
 }
