@@ -2,7 +2,8 @@
 //! back to the store, queued, and another replica claims it and runs it again from the request body
 //! kept with it, under the same id and owner. Its events go on with the next numbers, so a client
 //! following them with `Last-Event-ID` reads one stream: `queued` (requeued) and then the new run's
-//! events. A job handed back [`MAX_HANDOFFS`] times fails with `handoff_limit` at the next stop.
+//! events. A job handed back [`MAX_HANDOFFS`] times fails with `handoff_limit` at the next stop; a
+//! replica that claims a job and cannot queue it hands it back too, and that counts.
 //! A job no replica claims within [`UNCLAIMED_LEASES`] lease periods fails with `handoff_timeout`, and
 //! a cancel of one waiting unclaimed ends it at once: a handed-back job never waits for ever.
 
@@ -149,10 +150,20 @@ impl Jobs {
                 self.run_local(Arc::clone(store), mine, execution);
             }
             Err(err) => {
-                // The queue is full or this server began to stop: back to the store for someone else.
-                tracing::warn!(job = %id, %err, "could not run a claimed job; handing it back");
-                let (expected, event) = requeue(&mut mine);
-                let _ = store.hand_back(mine, event, &expected).await;
+                // The queue is full or this server began to stop: back to the store for someone else. That
+                // counts as a hand-back, so replicas with full queues cannot pass a job round for ever.
+                if mine.handoffs >= MAX_HANDOFFS {
+                    tracing::warn!(job = %id, %err, "could not run a claimed job handed back too often; failing it");
+                    let event = mine.end(JobStatus::Failed, Err(handoff_limit()));
+                    if let Ok(true) = store.update(mine, Some(event)).await {
+                        self.metrics.record_job("failed");
+                    }
+                } else {
+                    tracing::warn!(job = %id, %err, "could not run a claimed job; handing it back");
+                    mine.handoffs += 1;
+                    let (expected, event) = requeue(&mut mine);
+                    let _ = store.hand_back(mine, event, &expected).await;
+                }
             }
         }
         true

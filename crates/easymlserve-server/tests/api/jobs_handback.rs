@@ -3,7 +3,8 @@
 //! within a lease period) and runs it from the kept request, and a client reading the job's events from
 //! the second replica sees one numbered stream ending in `result`. A job handed back three times fails
 //! with `handoff_limit` at the next stop. A handed-back job that no replica claims never waits for ever:
-//! it fails `handoff_timeout` after three lease periods, and a cancel ends it at once.
+//! it fails `handoff_timeout` after three lease periods, a cancel ends it at once, and replicas whose
+//! queues are full count each claim they give back, so the job ends with `handoff_limit`.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -273,4 +274,30 @@ async fn a_cancel_of_a_handed_back_job_nobody_claimed_ends_it_canceled_at_once()
     // A replica that starts now finds nothing to claim.
     let (late, _late_state) = replica(&redis).await;
     assert_eq!(late.job(&location).await["status"], "canceled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_with_a_full_queue_counts_the_jobs_it_gives_back_until_handoff_limit() {
+    let redis = Redis::start();
+    let (a, a_state) = replica(&redis).await;
+    // B runs one request and queues one more; both are long, so B cannot take another while the test runs.
+    let (b, _b_state) = replica_queuing(&redis, 1).await;
+    let (busy, _) = b.submit(json!({"steps": 2000, "step_ms": 25})).await;
+    b.reaches(&busy, "running", Duration::from_secs(10)).await;
+    b.submit(json!({"steps": 2000, "step_ms": 25})).await;
+    let full = b.process(json!({"steps": 1, "step_ms": 1})).await;
+    assert_eq!(full.status(), 503, "B's queue is full");
+
+    let (location, id) = handed_back_alone(&a, &a_state).await;
+    // B claims it every lease period, cannot queue it and hands it back, each time counted: the job ends.
+    let failed = b.reaches(&location, "failed", Duration::from_secs(20)).await;
+    assert_eq!(failed["error"]["error_type"], "handoff_limit", "{failed}");
+    let store = RedisStore::connect(&redis.url, Limits::default()).await.unwrap();
+    assert_eq!(store.get(&id).await.unwrap().unwrap().handoffs, 3);
+    let mut events = b.events(&location, None).await;
+    let (seen, _) = read_events(&mut events, 10_000).await;
+    let queued = seen.iter().filter(|e| e.name == "queued").count();
+    // Its first `queued`, A's hand-back and B's two: a bounded number, not one more each period.
+    assert!(queued <= 4, "{queued} queued events: {seen:?}");
+    assert_eq!(seen.last().unwrap().data["error_type"], "handoff_limit", "{seen:?}");
 }
