@@ -1,7 +1,7 @@
 //! `easymlserve deploy` as a user runs it: the committed files under deploy/ (and the root Dockerfile)
-//! are what the commands in deploy/README.md write, every `--flag` the containers get exists in the
-//! binary they run, the manifests pass offline validation (tests/deploy/validate.py), and every bad
-//! flag is refused by name.
+//! are what the commands in deploy/README.md write and deploy/ holds no other file but the README,
+//! every `--flag` the containers get exists in the binary they run, the manifests pass offline
+//! validation (tests/deploy/validate.py), and every bad flag is refused by name.
 //!
 //! `UPDATE_DEPLOY=1 cargo nextest run -p easymlserve-cli -E 'binary(deploy)'` rewrites the committed files.
 
@@ -138,6 +138,34 @@ fn committed_deploy_files_are_what_the_readme_commands_write() {
         "these committed files differ from what deploy/README.md's commands write: {stale:?}; \
          regenerate with UPDATE_DEPLOY=1 and review the diff"
     );
+    // A file no command writes (an example whose command was dropped or renamed) would be shown to
+    // users as generated while nothing keeps it right.
+    let deploy = repo().join("deploy");
+    let extra: Vec<_> = files_under(&deploy)
+        .into_iter()
+        .filter(|path| *path != deploy.join("README.md") && !files.iter().any(|(written, _)| written == path))
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "no command of deploy/README.md writes these files under deploy/: {extra:?}; \
+         delete them or add the command that writes them"
+    );
+}
+
+/// Every file under `dir` and its subdirectories, dotfiles included.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
 }
 
 /// Each YAML document of a manifest file, as JSON.
