@@ -8,9 +8,9 @@ use std::process::Command;
 
 use super::{generated, scratch};
 
-/// The Kubernetes versions validated against: the first with `preStop.sleep` GA, and the newest the
-/// pinned kubernetes-validate knows.
-const VERSIONS: [&str; 2] = ["1.34.0", "1.37.0"];
+/// The Kubernetes versions validated against: the first with `preStop.sleep` on by default (beta), the
+/// first with it GA, and the newest the pinned kubernetes-validate knows.
+const VERSIONS: [&str; 3] = ["1.30.0", "1.34.0", "1.37.0"];
 
 fn python() -> Option<PathBuf> {
     match std::env::var_os("EASYMLSERVE_TEST_VENV_K8S") {
