@@ -169,9 +169,11 @@ fn sigterm_child() {
 }
 
 /// A server in a child process (this test binary running [`sigterm_child`]) that a test signals: its
-/// output lines, read as they come, and its address.
+/// output lines, read as they come, and its address. Dropped without [`SigtermChild::exits_cleanly`]
+/// (a failed assertion), it kills and reaps the child, so no server outlives its test.
 pub(crate) struct SigtermChild {
-    child: Child,
+    /// `None` once [`SigtermChild::exits_cleanly`] has reaped it.
+    child: Option<Child>,
     lines: Receiver<String>,
     log: Vec<String>,
     pub url: String,
@@ -205,7 +207,7 @@ impl SigtermChild {
             }
         });
         let mut this = Self {
-            child,
+            child: Some(child),
             lines,
             log: Vec::new(),
             url: String::new(),
@@ -242,10 +244,14 @@ impl SigtermChild {
         }
     }
 
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the child is running").id()
+    }
+
     /// Sends SIGTERM.
     pub fn sigterm(&self) {
         let killed = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-TERM", &self.pid().to_string()])
             .status()
             .unwrap();
         assert!(killed.success());
@@ -254,7 +260,7 @@ impl SigtermChild {
     /// Waits for the clean exit line and the process's exit, asserts it is 0, and returns the whole log.
     pub async fn exits_cleanly(mut self) -> String {
         self.wait_for("EXITED CLEANLY");
-        let mut child = self.child;
+        let mut child = self.child.take().expect("the child is running");
         let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
             .await
             .unwrap();
@@ -263,6 +269,15 @@ impl SigtermChild {
             self.log.push(line);
         }
         self.log.join("\n")
+    }
+}
+
+impl Drop for SigtermChild {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -301,8 +316,9 @@ async fn sigterm_lets_in_flight_requests_finish() {
 }
 
 /// The drain a load balancer follows: after SIGTERM readiness is 503 (liveness 200) while new requests
-/// are still served for the delay, the slow request in flight completes, then connections are refused
-/// and the process exits 0.
+/// are still served for the delay; then the listener closes while the slow request is still in flight
+/// (new connections are refused, the log counts it in flight), it still completes, and the process
+/// exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_readiness_first_then_closes() {
     let mut child = SigtermChild::start(2.0, 30.0).await;
@@ -313,7 +329,7 @@ async fn sigterm_drains_readiness_first_then_closes() {
             let response = http
                 .post(format!("{url}/process"))
                 .bearer_auth(CHILD_KEY)
-                .json(&json!({"text": "slow", "sleep_ms": 3000}))
+                .json(&json!({"text": "slow", "sleep_ms": 7000}))
                 .send()
                 .await
                 .unwrap();
@@ -345,15 +361,26 @@ async fn sigterm_drains_readiness_first_then_closes() {
         .await
         .unwrap();
     assert_eq!(fresh.status(), 200, "a request during the drain delay was not served");
-    let listener_closed = child.wait_for("listener closed");
-    assert!(listener_closed.contains("in_flight"), "{listener_closed}");
+    child.wait_for("listener closed");
+    let line = child.log.last().unwrap().clone();
+    assert!(
+        line.contains("in_flight=1"),
+        "the slow request is the one in flight: {line}"
+    );
+    // The listener closes as that line is written: new connections are refused from then on, while the
+    // slow request (about 5 s more) is still being answered.
+    let port = url.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    let closing = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        assert!(
+            closing.elapsed() < Duration::from_secs(3),
+            "still accepting after `{line}`"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!slow.is_finished(), "the slow request ended before the listener closed");
     let (status, body) = slow.await.unwrap();
     assert_eq!((status, body), (200, json!({"text": "slow"})));
     let log = child.exits_cleanly().await;
-    let fresh_client = reqwest::Client::new();
-    assert!(
-        fresh_client.get(format!("{url}/health/live")).send().await.is_err(),
-        "the server still accepts connections"
-    );
     assert!(log.contains("server stopped"), "{log}");
 }
