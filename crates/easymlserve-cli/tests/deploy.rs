@@ -216,6 +216,34 @@ fn unknown_flags(args: &[String], help: &str) -> Vec<String> {
         .collect()
 }
 
+/// Why a check cannot run here, as the test's verdict: skipped (said on stderr) outside CI, but under
+/// nextest's `ci` profile an error, since there the setup provides everything and a skip would hide a
+/// broken one.
+fn skipped(reason: &str, profile: Option<&str>) -> Result<String, String> {
+    if profile == Some("ci") {
+        Err(format!(
+            "cannot check {reason}; under NEXTEST_PROFILE=ci this fails instead of skipping"
+        ))
+    } else {
+        Ok(format!("skipped {reason}"))
+    }
+}
+
+/// Says that `reason` stops a check, or fails the test under the `ci` profile (see `skipped`).
+fn skip(reason: &str) {
+    match skipped(reason, std::env::var("NEXTEST_PROFILE").ok().as_deref()) {
+        Ok(message) => eprintln!("{message}"),
+        Err(message) => panic!("{message}"),
+    }
+}
+
+#[test]
+fn a_missing_tool_skips_a_check_except_under_the_ci_profile() {
+    assert!(skipped("x", Some("ci")).unwrap_err().contains("cannot check x"));
+    assert_eq!(skipped("x", Some("default")).unwrap(), "skipped x");
+    assert_eq!(skipped("x", None).unwrap(), "skipped x");
+}
+
 /// `<program> serve --help`, or None (with a message) when the program is a workspace binary that is
 /// not built: the test does not build it (a release build of an example takes minutes).
 fn serve_help(program: &str) -> Option<String> {
@@ -225,10 +253,10 @@ fn serve_help(program: &str) -> Option<String> {
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo().join("target"), PathBuf::from);
         let path = target.join("debug").join(program);
         if !path.is_file() {
-            eprintln!(
-                "skipped the flags of `{program}`: {} is not built (cargo build -p {program})",
+            skip(&format!(
+                "the flags of `{program}`: {} is not built (cargo build -p {program})",
                 path.display()
-            );
+            ));
             return None;
         }
         path

@@ -1,12 +1,12 @@
 //! Offline validation of the generated manifests with tests/deploy/validate.py: kubernetes-validate
 //! (strict) for the core kinds, the KServe CRDs' schemas for the KServe kinds, and broken copies to show
 //! that the validation does refuse. Needs `$EASYMLSERVE_TEST_VENV_K8S` (scripts/test builds it);
-//! without it each test says it is skipped.
+//! without it each test says it is skipped, or fails under nextest's `ci` profile.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{generated, scratch};
+use super::{generated, scratch, skip};
 
 /// The Kubernetes versions validated against: the first with `preStop.sleep` on by default (beta), the
 /// first with it GA, and the newest the pinned kubernetes-validate knows.
@@ -16,7 +16,7 @@ fn python() -> Option<PathBuf> {
     match std::env::var_os("EASYMLSERVE_TEST_VENV_K8S") {
         Some(venv) => Some(PathBuf::from(venv).join("bin/python")),
         None => {
-            eprintln!("skipped: EASYMLSERVE_TEST_VENV_K8S is not set; scripts/test creates it");
+            skip("the manifests: EASYMLSERVE_TEST_VENV_K8S is not set; scripts/test creates it");
             None
         }
     }
