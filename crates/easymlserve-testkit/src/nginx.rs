@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::{free_port, http_status};
 
@@ -42,7 +42,7 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
-    log_format tries '$request_method $uri $status upstream=$upstream_addr statuses=$upstream_status';
+    log_format tries '$request_method $uri $status end=$msec took=$request_time upstream=$upstream_addr statuses=$upstream_status';
     access_log {dir}/access.log tries;
     client_max_body_size 64m;
     upstream replicas {{
@@ -115,7 +115,9 @@ impl Nginx {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// One line per request: method, path, status, the replicas tried and their statuses.
+    /// One line per request, written when it ended: method, path, status, when it ended (`end=`, Unix
+    /// seconds with milliseconds), how long it took (`took=`, seconds), the replicas tried
+    /// (`upstream=`, `host:port` separated by `, `) and their statuses.
     pub fn access_log(&self) -> Vec<String> {
         let text = std::fs::read_to_string(self.dir.join("access.log")).unwrap_or_default();
         text.lines().map(str::to_owned).collect()
@@ -127,6 +129,30 @@ impl Nginx {
             .iter()
             .filter_map(|line| line.split_once("statuses=").map(|(_, s)| s.matches(',').count()))
             .sum()
+    }
+
+    /// How many requests nginx had sent to the replica at `upstream` (`host:port`) and not yet seen
+    /// end when it died: those that started by `to` and ended at or after `from`, with the replica
+    /// among those tried. `from` and `to` bracket the kill; the count is an upper bound (a request
+    /// about to be sent to it counts too), so failures caused by the kill can be bounded by it.
+    pub fn in_flight_on(&self, upstream: &str, from: SystemTime, to: SystemTime) -> usize {
+        let seconds = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        // The log's times have millisecond resolution.
+        let (from, to) = (seconds(from) - 0.001, seconds(to) + 0.001);
+        let field = |line: &str, name: &str| -> Option<f64> {
+            line.split_whitespace().find_map(|w| w.strip_prefix(name))?.parse().ok()
+        };
+        self.access_log()
+            .iter()
+            .filter(|line| {
+                let tried = line.split_once("upstream=").map_or("", |(_, rest)| rest);
+                let tried = tried.split(" statuses=").next().unwrap_or("");
+                let (Some(end), Some(took)) = (field(line, "end="), field(line, "took=")) else {
+                    return false;
+                };
+                tried.split(", ").any(|addr| addr == upstream) && end >= from && end - took <= to
+            })
+            .count()
     }
 
     /// Its error log.

@@ -5,7 +5,7 @@
 
 use easymlserve_testkit::Browser;
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, LEASE};
 use crate::util::sample;
 
 /// The replica (`upstream=` in nginx's access log) of each request for which `wanted` holds, in the
@@ -19,7 +19,7 @@ fn upstreams(log: &[String], wanted: impl Fn(&str) -> bool) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_gui_through_nginx_shows_forecasts_whichever_replica_answers() {
-    let cluster = Cluster::start(3).await;
+    let cluster = Cluster::start(3, LEASE).await;
     let browser = Browser::start(1280, 1600).await;
     browser.open_gui(&format!("{}/ui/", cluster.nginx.url())).await;
     let submits = 4;

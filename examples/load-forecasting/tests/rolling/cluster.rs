@@ -13,8 +13,11 @@ const START_WITHIN: Duration = Duration::from_secs(60);
 /// How long a stopping replica may take after SIGTERM: the drain delay plus in-flight work.
 const STOP_WITHIN: Duration = Duration::from_secs(30);
 
-/// What a replica's lease is (how soon a dead replica's jobs count as lost), in seconds.
-pub const LEASE_SECS: &str = "1";
+/// A replica's lease (how soon a dead replica's jobs count as lost) where no replica dies: long enough
+/// that a renewal (every third of it) running late on a loaded machine never loses a job.
+pub const LEASE: u64 = 5;
+/// The lease where a replica is killed, short so its jobs end `job_lost` soon.
+pub const SHORT_LEASE: u64 = 2;
 
 /// Three (or `n`) replicas, Redis and nginx; all killed on drop.
 pub struct Cluster {
@@ -23,23 +26,25 @@ pub struct Cluster {
     /// The replicas, `None` while one is stopped.
     pub replicas: Vec<Option<Replica>>,
     ports: Vec<u16>,
+    lease: u64,
     redis: Redis,
 }
 
 impl Cluster {
-    /// Starts Redis, `n` replicas and nginx over them.
-    pub async fn start(n: usize) -> Self {
+    /// Starts Redis, `n` replicas with a job lease of `lease` seconds and nginx over them.
+    pub async fn start(n: usize, lease: u64) -> Self {
         let redis = Redis::start();
         let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
         let mut replicas = Vec::new();
         for &port in &ports {
-            replicas.push(Some(start_replica(port, &redis).await));
+            replicas.push(Some(start_replica(port, &redis, lease).await));
         }
         let nginx = Nginx::start(&ports).await;
         Self {
             nginx,
             replicas,
             ports,
+            lease,
             redis,
         }
     }
@@ -64,7 +69,7 @@ impl Cluster {
         let stopped = started.elapsed();
         drop(old);
         let started = Instant::now();
-        self.replicas[i] = Some(start_replica(self.ports[i], &self.redis).await);
+        self.replicas[i] = Some(start_replica(self.ports[i], &self.redis, self.lease).await);
         (stopped, started.elapsed())
     }
 
@@ -75,8 +80,9 @@ impl Cluster {
     }
 }
 
-/// One replica of the tiny models on `port`, with the Redis job store and a one-second drain delay.
-async fn start_replica(port: u16, redis: &Redis) -> Replica {
+/// One replica of the tiny models on `port`, with the Redis job store, a lease of `lease` seconds and
+/// a one-second drain delay.
+async fn start_replica(port: u16, redis: &Redis, lease: u64) -> Replica {
     let mut command = Command::new(BIN);
     command
         .args(["serve", "--port", &port.to_string(), "--models"])
@@ -85,7 +91,7 @@ async fn start_replica(port: u16, redis: &Redis) -> Replica {
             "--job-store",
             &redis.url(),
             "--jobs-lease-secs",
-            LEASE_SECS,
+            &lease.to_string(),
             "--jobs-max",
             "100000",
         ])

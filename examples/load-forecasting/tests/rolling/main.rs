@@ -22,11 +22,11 @@ mod util;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, LEASE, SHORT_LEASE};
 use crate::load::{Progress, Reference, Tally};
 
 /// Requests in flight at once.
@@ -80,7 +80,7 @@ async fn assert_finished(http: &reqwest::Client, base: &str, path: &str, referen
 async fn a_rolling_restart_under_load_answers_every_request_and_finishes_every_job() {
     let requests = knob("EASYMLSERVE_ROLLING_REQUESTS", DEFAULT_REQUESTS);
     let rounds = knob("EASYMLSERVE_ROLLING_ROUNDS", 1);
-    let mut cluster = Cluster::start(3).await;
+    let mut cluster = Cluster::start(3, LEASE).await;
     let reference = Arc::new(Reference::from(cluster.replica(0).url()).await);
     let progress = Arc::new(Progress::default());
     let load = tokio::spawn(load::run(
@@ -147,8 +147,8 @@ async fn submit_job(http: &reqwest::Client, base: &str, body: &Value) -> String 
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
-/// The state of job `path` at `base` once it has ended.
-async fn wait_end(http: &reqwest::Client, base: &str, path: &str) -> Value {
+/// The state of job `path` at `base` once it has ended, polled for up to `within`.
+async fn wait_end(http: &reqwest::Client, base: &str, path: &str, within: Duration) -> Value {
     let started = Instant::now();
     loop {
         let response = http.get(format!("{base}{path}")).send().await.unwrap();
@@ -157,10 +157,7 @@ async fn wait_end(http: &reqwest::Client, base: &str, path: &str) -> Value {
         if !matches!(state["status"].as_str(), Some("queued" | "running")) {
             return state;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{path} never ended: {state}"
-        );
+        assert!(started.elapsed() < within, "{path} never ended in {within:?}: {state}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -168,7 +165,7 @@ async fn wait_end(http: &reqwest::Client, base: &str, path: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_replica_fails_at_most_its_in_flight_requests_and_its_jobs_end_lost() {
     let requests = knob("EASYMLSERVE_ROLLING_REQUESTS", DEFAULT_REQUESTS);
-    let mut cluster = Cluster::start(3).await;
+    let mut cluster = Cluster::start(3, SHORT_LEASE).await;
     let reference = Arc::new(Reference::from(cluster.replica(0).url()).await);
     let http = reqwest::Client::new();
     // The jobs the victim holds when it dies: a whole month with all three models, longer to run.
@@ -206,24 +203,34 @@ async fn a_killed_replica_fails_at_most_its_in_flight_requests_and_its_jobs_end_
     for submit in submits {
         held.push(submit.await.unwrap());
     }
+    let victim_addr = cluster.replica(victim).addr().to_owned();
     let killed_at = Instant::now();
+    let kill_from = SystemTime::now();
     cluster.kill(victim);
+    let kill_to = SystemTime::now();
     progress.wait_done(requests / 2).await;
     progress.disrupted.store(false, Ordering::Relaxed);
     let tally = load.await.unwrap();
 
     print_tally("kill -9", &tally, cluster.nginx.retries());
+    // What nginx had sent to the victim and not yet seen answered when it died.
+    let in_flight = cluster.nginx.in_flight_on(&victim_addr, kill_from, kill_to);
+    eprintln!(
+        "  {} failed; {in_flight} requests were in flight on the victim when it was killed",
+        tally.failures.len()
+    );
     assert!(
-        tally.failures.len() <= CONCURRENCY,
-        "{} failed; at most the {CONCURRENCY} in flight may",
+        tally.failures.len() <= in_flight.min(CONCURRENCY),
+        "{} failed; at most the {in_flight} in flight on the victim may",
         tally.failures.len()
     );
     assert_eq!(tally.answered() + tally.failures.len(), requests);
 
-    // The victim's own jobs: each finished before the kill, or ends lost once its lease expires.
+    // The victim's own jobs: each finished before the kill, or ends lost once its lease expires (a
+    // generous bound: the reaper's timing on a loaded machine is not what is tested).
     let mut lost = Vec::new();
     for path in &held {
-        let state = wait_end(&http, &cluster.nginx.url(), path).await;
+        let state = wait_end(&http, &cluster.nginx.url(), path, Duration::from_secs(90)).await;
         match state["status"].as_str() {
             Some("succeeded") => assert!(state["result"] == heavy_answer, "{path}: another result"),
             Some("failed") => {
@@ -241,9 +248,20 @@ async fn a_killed_replica_fails_at_most_its_in_flight_requests_and_its_jobs_end_
         killed_at.elapsed()
     );
     assert!(!lost.is_empty(), "the victim held no unfinished job when it died");
-    for _ in &lost {
-        let path = submit_job(&http, &cluster.nginx.url(), &heavy).await;
-        let state = wait_end(&http, &cluster.nginx.url(), &path).await;
+    // Submitted again, all at once, as clients that saw job_lost would.
+    let again: Vec<_> = lost
+        .iter()
+        .map(|_| {
+            let (http, base, body) = (http.clone(), cluster.nginx.url(), heavy.clone());
+            tokio::spawn(async move {
+                let path = submit_job(&http, &base, &body).await;
+                let state = wait_end(&http, &base, &path, Duration::from_secs(60)).await;
+                (path, state)
+            })
+        })
+        .collect();
+    for resubmitted in again {
+        let (path, state) = resubmitted.await.unwrap();
         assert_eq!(state["status"], "succeeded", "resubmitted {path}: {state}");
         assert!(state["result"] == heavy_answer, "resubmitted {path}: another result");
     }
@@ -252,7 +270,7 @@ async fn a_killed_replica_fails_at_most_its_in_flight_requests_and_its_jobs_end_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_gui_job_submitted_on_one_replica_is_shown_by_another() {
-    let cluster = Cluster::start(2).await;
+    let cluster = Cluster::start(2, LEASE).await;
     let (a, b) = (cluster.replica(0).url(), cluster.replica(1).url());
     let reference = Reference::from(a).await;
     let http = reqwest::Client::new();
