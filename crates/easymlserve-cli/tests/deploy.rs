@@ -419,3 +419,35 @@ fn the_kserve_pod_gets_the_grace_period_and_pre_stop_of_the_deployment() {
         7
     );
 }
+
+#[test]
+fn every_read_only_container_can_write_to_tmp() {
+    let mut checked = Vec::new();
+    for (path, text) in generated("tmp") {
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        for doc in documents(&text) {
+            let pod = match doc["kind"].as_str().unwrap() {
+                "Deployment" => &doc["spec"]["template"]["spec"],
+                "ServingRuntime" => &doc["spec"],
+                _ => continue,
+            };
+            for container in pod["containers"].as_array().unwrap() {
+                assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+                let mounts = container["volumeMounts"].as_array();
+                let tmp = mounts
+                    .and_then(|m| m.iter().find(|m| m["mountPath"] == "/tmp"))
+                    .unwrap_or_else(|| panic!("{}: {} has no /tmp mount", path.display(), doc["kind"]));
+                let volume = pod["volumes"]
+                    .as_array()
+                    .and_then(|v| v.iter().find(|v| v["name"] == tmp["name"]))
+                    .unwrap_or_else(|| panic!("{}: no volume {}", path.display(), tmp["name"]));
+                assert!(volume["emptyDir"].is_object(), "{volume}");
+                checked.push(doc["kind"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    checked.sort();
+    assert_eq!(checked, ["Deployment", "Deployment", "ServingRuntime"]);
+}

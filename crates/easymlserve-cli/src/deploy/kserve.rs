@@ -129,6 +129,8 @@ impl KserveArgs {
                 "lifecycle": self.pod.lifecycle(),
                 "resources": self.pod.resources(),
                 "securityContext": pod::container_security(),
+                // Without it the read-only root filesystem leaves a Python service nowhere to write.
+                "volumeMounts": pod::volume_mounts(),
             }),
             self.pod.probes("/v2/health/ready", "/v2/health/live", json!(PORT)),
         );
@@ -140,6 +142,7 @@ impl KserveArgs {
                 "protocolVersions": ["v2"],
                 "supportedModelFormats": [{"name": self.format.name(), "version": "1", "autoSelect": true}],
                 "containers": [container],
+                "volumes": pod::volumes(),
             },
         });
         let service = json!({

@@ -157,7 +157,7 @@ impl KubernetesArgs {
                 "lifecycle": self.pod.lifecycle(),
                 "resources": self.pod.resources(),
                 "securityContext": pod::container_security(),
-                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                "volumeMounts": pod::volume_mounts(),
             }),
             self.pod.probes("/health/ready", "/health/live", json!("http")),
         );
@@ -183,7 +183,7 @@ impl KubernetesArgs {
                             "labelSelector": {"matchLabels": self.labels()},
                         }],
                         "containers": [container],
-                        "volumes": [{"name": "tmp", "emptyDir": {}}],
+                        "volumes": pod::volumes(),
                     },
                 },
             },

@@ -144,6 +144,17 @@ pub fn container_security() -> Value {
     })
 }
 
+/// The pod's volumes: `/tmp` as an emptyDir, the one writable place under the read-only root
+/// filesystem (Python workers keep their private directories there).
+pub fn volumes() -> Value {
+    json!([{"name": "tmp", "emptyDir": {}}])
+}
+
+/// The container's mounts of `volumes`.
+pub fn volume_mounts() -> Value {
+    json!([{"name": "tmp", "mountPath": "/tmp"}])
+}
+
 /// Adds the entries of `extra` (an object) to `object` (an object).
 pub fn merge(mut object: Value, extra: Value) -> Value {
     if let (Some(object), Value::Object(extra)) = (object.as_object_mut(), extra) {
