@@ -275,8 +275,7 @@ fn model_dir_conflicts_with_a_named_model() {
 
 #[tokio::test]
 async fn a_directory_with_service_py_runs_it_and_its_output_is_logged_as_json() {
-    let Some(venv) = std::env::var_os("EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2") else {
-        eprintln!("skipped: EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2 is not set; scripts/test creates it");
+    let Some(python) = easymlserve_testkit::venv_python("SDK_PYDANTIC2") else {
         return;
     };
     let dir = model_dir("python", &[]);
@@ -314,7 +313,7 @@ class Shout(Service):
         .arg("--model-dir")
         .arg(&dir)
         .args(["--workers", "1", "--log-format", "json", "--python-bin"])
-        .arg(PathBuf::from(venv).join("bin/python"));
+        .arg(python);
     let mut served = serve(served);
     ready(&http, &served.url).await;
     let answer = http

@@ -3,7 +3,8 @@
 //! answered, exit 0, no Python process left).
 //!
 //! They need a Python with pydantic: `$EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2/bin/python`, which
-//! `scripts/test` creates; without the variable each test says it is skipped and passes.
+//! `scripts/test` creates; without the variable each test says it is skipped and passes (under nextest's
+//! `ci` profile it fails instead).
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -18,13 +19,7 @@ use serde_json::{Value, json};
 const BIN: &str = env!("CARGO_BIN_EXE_easymlserve");
 
 fn python_bin() -> Option<PathBuf> {
-    match std::env::var_os("EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2") {
-        Some(venv) => Some(PathBuf::from(venv).join("bin/python")),
-        None => {
-            eprintln!("skipped: EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2 is not set; scripts/test creates it");
-            None
-        }
-    }
+    easymlserve_testkit::venv_python("SDK_PYDANTIC2")
 }
 
 fn toolbox() -> String {

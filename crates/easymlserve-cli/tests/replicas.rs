@@ -10,24 +10,14 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use easymlserve_testkit::{Redis, Replica as Process, free_port};
+use easymlserve_testkit::{Redis, Replica as Process, free_port, venv_python};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_easymlserve");
-
-fn python_bin() -> Option<PathBuf> {
-    match std::env::var_os("EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2") {
-        Some(venv) => Some(PathBuf::from(venv).join("bin/python")),
-        None => {
-            eprintln!("skipped: EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2 is not set; scripts/test creates it");
-            None
-        }
-    }
-}
 
 fn toolbox() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -132,7 +122,9 @@ impl Replica {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_a_job_and_a_dead_replicas_job_fails_when_its_lease_expires() {
-    let Some(python) = python_bin() else { return };
+    let Some(python) = venv_python("SDK_PYDANTIC2") else {
+        return;
+    };
     let redis = Redis::start();
     let store = redis.url();
     let flags = ["--job-store", store.as_str(), "--jobs-lease-secs", "1"];
@@ -173,7 +165,9 @@ async fn two_replicas_share_a_job_and_a_dead_replicas_job_fails_when_its_lease_e
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_going_away_gives_clear_503s_and_jobs_come_back_with_it() {
-    let Some(python) = python_bin() else { return };
+    let Some(python) = venv_python("SDK_PYDANTIC2") else {
+        return;
+    };
     let port = free_port();
     let mut redis = Redis::start_on(port);
     let store = redis.url();
@@ -239,7 +233,9 @@ async fn redis_going_away_gives_clear_503s_and_jobs_come_back_with_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canceling_python_jobs_stops_the_model_or_replaces_its_worker() {
-    let Some(python) = python_bin() else { return };
+    let Some(python) = venv_python("SDK_PYDANTIC2") else {
+        return;
+    };
     let server = Replica::start(&python, &[]).await;
     let (_, first) = server.post("/process", &json!({"action": "echo"})).await;
     let pid = first["pid"].as_u64().unwrap();
@@ -318,7 +314,9 @@ fn running(pid: u32) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_python_workers_and_exits_0_even_with_a_job_that_hangs() {
-    let Some(python) = python_bin() else { return };
+    let Some(python) = venv_python("SDK_PYDANTIC2") else {
+        return;
+    };
     let flags = ["--shutdown-delay-secs", "0", "--shutdown-timeout-secs", "1"];
     let mut server = Replica::start(&python, &flags).await;
     let (_, echo) = server.post("/process", &json!({"action": "echo"})).await;

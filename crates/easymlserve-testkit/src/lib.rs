@@ -12,6 +12,7 @@ mod redis;
 mod replica;
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use easymlserve_server::Server;
@@ -28,6 +29,24 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// The Python of the test virtualenv `$EASYMLSERVE_TEST_VENV_<name>` (e.g. `SDK_PYDANTIC2`), which
+/// `scripts/test` builds and names. Without it the test is skipped: this returns `None` after saying so
+/// on stderr, except under nextest's `ci` profile (`NEXTEST_PROFILE=ci`), where a missing venv is a
+/// broken CI setup and this panics, so CI never passes by skipping.
+pub fn venv_python(name: &str) -> Option<PathBuf> {
+    let var = format!("EASYMLSERVE_TEST_VENV_{name}");
+    match std::env::var_os(&var) {
+        Some(venv) => Some(PathBuf::from(venv).join("bin/python")),
+        None if std::env::var("NEXTEST_PROFILE").is_ok_and(|p| p == "ci") => {
+            panic!("{var} is not set under the ci profile, where no test may skip: scripts/test creates it")
+        }
+        None => {
+            eprintln!("skipped: {var} is not set; scripts/test creates it");
+            None
+        }
+    }
 }
 
 /// The status of `GET path` at `addr` (`host:port`), or `None` when nothing answers within two

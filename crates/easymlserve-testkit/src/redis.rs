@@ -48,6 +48,19 @@ impl Redis {
         self.port
     }
 
+    /// The string at `key` (`GET` through `redis-cli`, of the same Debian package), `None` when unset:
+    /// for a test that checks what a replica wrote.
+    pub fn get(&self, key: &str) -> Option<String> {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "--raw", "GET", key])
+            .output()
+            .expect("redis-cli is not installed: run scripts/test, which installs it (Debian package redis-tools)");
+        assert!(output.status.success(), "redis-cli GET {key}: {output:?}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+
     /// Kills it now (the test wants Redis gone); dropping the guard later does nothing more.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
