@@ -299,7 +299,11 @@ async fn a_job_running_past_the_drain_deadline_is_handed_back_on_sigterm_and_ano
     let nginx = Nginx::start(&ports).await;
     let http = reqwest::Client::new();
 
-    let job = json!({"action": "cancellable", "text": "handed", "seconds": 6.0});
+    // The toolbox writes the pid of the worker that runs the job to the file named by `text`.
+    let holder = std::env::temp_dir().join(format!("easymlserve-handback-{}", std::process::id()));
+    let _ = std::fs::remove_file(&holder);
+    let holder_text = holder.to_str().unwrap();
+    let job = json!({"action": "cancellable", "text": holder_text, "seconds": 6.0});
     let submitted = http
         .post(format!("{}/process", a.url()))
         .header("prefer", "respond-async")
@@ -314,6 +318,18 @@ async fn a_job_running_past_the_drain_deadline_is_handed_back_on_sigterm_and_ano
         s["status"] == "running"
     })
     .await;
+    let started = Instant::now();
+    let on_a = loop {
+        if let Ok(pid) = std::fs::read_to_string(&holder) {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "A's worker never took the job"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    std::fs::remove_file(&holder).unwrap();
 
     let exit = a.terminate(Duration::from_secs(30)).await;
     assert!(exit.success(), "A exited with {exit}: {:?}", a.log());
@@ -322,7 +338,12 @@ async fn a_job_running_past_the_drain_deadline_is_handed_back_on_sigterm_and_ano
     })
     .await;
     assert_eq!(done["status"], "succeeded", "{done}");
-    assert_eq!(done["result"]["text"], "handed", "{done}");
+    assert_eq!(done["result"]["text"], holder_text, "{done}");
+    // B's worker ran it again from the start and answered.
+    let on_b = std::fs::read_to_string(&holder).unwrap();
+    std::fs::remove_file(&holder).unwrap();
+    assert_ne!(on_a, on_b, "the same worker ran it twice");
+    assert_eq!(done["result"]["pid"].to_string(), on_b, "{done}");
 
     let record: Value = serde_json::from_str(&redis.get(&format!("easymlserve:job:{id}")).unwrap()).unwrap();
     let handoffs = record["handoffs"].as_u64().unwrap();
