@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::http_status;
@@ -15,16 +16,28 @@ pub struct Replica {
     child: Child,
     url: String,
     log: Arc<Mutex<Vec<String>>>,
+    /// The threads reading its stdout and stderr; they end when the streams close.
+    readers: Vec<JoinHandle<()>>,
 }
 
-fn collect(output: impl Read + Send + 'static, log: &Arc<Mutex<Vec<String>>>) {
+fn collect(output: impl Read + Send + 'static, log: &Arc<Mutex<Vec<String>>>) -> JoinHandle<()> {
     let log = Arc::clone(log);
     std::thread::spawn(move || {
         for line in BufReader::new(output).lines() {
             let Ok(line) = line else { break };
             log.lock().unwrap_or_else(PoisonError::into_inner).push(line);
         }
-    });
+    })
+}
+
+/// The URL of a `listening on http://…` line, in text or JSON logs.
+fn listening_url(line: &str) -> Option<String> {
+    let at = line.find("listening on http://")? + "listening on ".len();
+    let url: String = line[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect();
+    Some(url)
 }
 
 impl Replica {
@@ -45,19 +58,19 @@ impl Replica {
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {command:?}: {e}"));
         let log = Arc::new(Mutex::new(Vec::new()));
-        collect(child.stdout.take().unwrap(), &log);
-        collect(child.stderr.take().unwrap(), &log);
+        let readers = vec![
+            collect(child.stdout.take().unwrap(), &log),
+            collect(child.stderr.take().unwrap(), &log),
+        ];
         let started = Instant::now();
         let mut replica = Self {
             child,
             url: String::new(),
             log,
+            readers,
         };
         replica.url = loop {
-            let found = replica.log().iter().find_map(|line| {
-                let at = line.find("listening on http://")? + "listening on ".len();
-                Some(line[at..].split_whitespace().next()?.to_owned())
-            });
+            let found = replica.log().iter().find_map(|line| listening_url(line));
             if let Some(url) = found {
                 break url;
             }
@@ -112,7 +125,8 @@ impl Replica {
         self.log.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Sends SIGTERM and waits, up to `within`, for the process to end; returns how it ended.
+    /// Sends SIGTERM and waits, up to `within`, for the process to end; returns how it ended. Its last
+    /// lines are in [`Replica::log`] by then (unless a child of it still holds its output open).
     pub async fn terminate(&mut self, within: Duration) -> ExitStatus {
         let sent = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
@@ -122,6 +136,7 @@ impl Replica {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                self.wait_readers().await;
                 return status;
             }
             assert!(
@@ -130,6 +145,14 @@ impl Replica {
                 self.log()
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits, up to two seconds, until its output has been read to the end.
+    async fn wait_readers(&self) {
+        let started = Instant::now();
+        while !self.readers.iter().all(JoinHandle::is_finished) && started.elapsed() < Duration::from_secs(2) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 

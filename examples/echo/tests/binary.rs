@@ -3,30 +3,20 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
+use easymlserve_testkit::Replica;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_echo");
 
-/// A running `echo` process and its log lines.
-struct Running {
-    child: Child,
-    lines: Receiver<String>,
-    url: String,
-}
-
-fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+/// Starts `echo` with `args` and `env` (and none of the variables this test controls from the caller's
+/// shell) and waits until it is ready.
+async fn start(args: &[&str], env: &[(&str, &str)]) -> Replica {
     let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.args(args).env("NO_COLOR", "1");
     for var in [
         "EASYMLSERVE_HOST",
         "EASYMLSERVE_PORT",
@@ -39,72 +29,26 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
     for (key, value) in env {
         command.env(key, value);
     }
-    let mut child = command.spawn().expect("start echo");
-    let (tx, lines) = channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
-    let mut seen = Vec::new();
-    let url = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("echo never listened: {seen:#?}"));
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-        seen.push(line);
-    };
-    Running { child, lines, url }
+    Replica::start(command, Duration::from_secs(60)).await
 }
 
-impl Running {
-    fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = self.child.wait().unwrap();
-        let mut log = Vec::new();
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-            log.push(line);
-        }
-        (status, log)
-    }
-}
-
-async fn wait_ready(url: &str) {
-    for _ in 0..500 {
-        if reqwest::get(format!("{url}/health/ready"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{url} never became ready");
+/// Stops it with SIGTERM; returns how it exited and every line it printed.
+async fn stop(mut running: Replica) -> (ExitStatus, Vec<String>) {
+    let status = running.terminate(Duration::from_secs(30)).await;
+    (status, running.log())
 }
 
 #[tokio::test]
 async fn serves_from_the_environment_and_stops_on_sigterm() {
-    let running = start(&[], &[("EASYMLSERVE_PORT", "0")]);
+    let running = start(&[], &[("EASYMLSERVE_PORT", "0")]).await;
     assert!(
-        running.url.starts_with("http://127.0.0.1:"),
+        running.url().starts_with("http://127.0.0.1:"),
         "not bound to loopback by default: {}",
-        running.url
+        running.url()
     );
-    wait_ready(&running.url).await;
     let http = reqwest::Client::new();
     let answer: Value = http
-        .post(format!("{}/process", running.url))
+        .post(format!("{}/process", running.url()))
         .json(&json!({"text": "hi ", "repeat": 3}))
         .send()
         .await
@@ -114,7 +58,7 @@ async fn serves_from_the_environment_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(answer, json!({"text": "hi hi hi "}));
     let defaulted: Value = http
-        .post(format!("{}/process", running.url))
+        .post(format!("{}/process", running.url()))
         .json(&json!({"text": "once"}))
         .send()
         .await
@@ -124,7 +68,7 @@ async fn serves_from_the_environment_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(defaulted, json!({"text": "once"}));
     let unknown = http
-        .post(format!("{}/process", running.url))
+        .post(format!("{}/process", running.url()))
         .json(&json!({"text": "a", "times": 2}))
         .send()
         .await
@@ -134,7 +78,7 @@ async fn serves_from_the_environment_and_stops_on_sigterm() {
         unknown.json::<Value>().await.unwrap()["error"],
         "`times` is not a known field"
     );
-    let (status, log) = running.stop();
+    let (status, log) = stop(running).await;
     assert!(status.success(), "echo exited with {status}");
     assert!(
         log.iter()
@@ -148,10 +92,9 @@ async fn flags_win_over_environment() {
     // The environment names a port that is taken; the flag asks for any free one. Only the flag works.
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let taken_port = taken.local_addr().unwrap().port().to_string();
-    let running = start(&["--port", "0"], &[("EASYMLSERVE_PORT", &taken_port)]);
-    assert!(!running.url.ends_with(&format!(":{taken_port}")));
-    wait_ready(&running.url).await;
-    let (status, _) = running.stop();
+    let running = start(&["--port", "0"], &[("EASYMLSERVE_PORT", &taken_port)]).await;
+    assert!(!running.url().ends_with(&format!(":{taken_port}")));
+    let (status, _) = stop(running).await;
     assert!(status.success());
 }
 
@@ -168,10 +111,10 @@ async fn api_keys_come_from_the_environment_or_a_file() {
             ("EASYMLSERVE_API_KEYS", "env-key-1,env-key-2"),
             ("EASYMLSERVE_API_KEYS_FILE", file.to_str().unwrap()),
         ],
-    );
-    wait_ready(&running.url).await;
+    )
+    .await;
     let http = reqwest::Client::new();
-    let url = format!("{}/process", running.url);
+    let url = format!("{}/process", running.url());
     assert_eq!(
         http.post(&url)
             .json(&json!({"text": "a"}))
@@ -192,7 +135,7 @@ async fn api_keys_come_from_the_environment_or_a_file() {
             .status();
         assert_eq!(status, 200, "{key}");
     }
-    let (status, log) = running.stop();
+    let (status, log) = stop(running).await;
     assert!(status.success());
     let log = log.join("\n");
     for key in ["env-key-1", "env-key-2", "file-key-1"] {
@@ -242,20 +185,18 @@ fn openapi_subcommand_matches_the_committed_document() {
 #[tokio::test]
 async fn port_variable_is_honoured_below_easymlserve_port() {
     let free = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let running = start(&[], &[("PORT", &free.to_string())]);
-    assert_eq!(running.url, format!("http://127.0.0.1:{free}"));
-    wait_ready(&running.url).await;
-    let (status, _) = running.stop();
+    let running = start(&[], &[("PORT", &free.to_string())]).await;
+    assert_eq!(running.url(), format!("http://127.0.0.1:{free}"));
+    let (status, _) = stop(running).await;
     assert!(status.success(), "{status}");
 
-    let running = start(&[], &[("PORT", "1"), ("EASYMLSERVE_PORT", "0")]);
+    let running = start(&[], &[("PORT", "1"), ("EASYMLSERVE_PORT", "0")]).await;
     assert!(
-        !running.url.ends_with(":1"),
+        !running.url().ends_with(":1"),
         "PORT won over EASYMLSERVE_PORT: {}",
-        running.url
+        running.url()
     );
-    wait_ready(&running.url).await;
-    let (status, _) = running.stop();
+    let (status, _) = stop(running).await;
     assert!(status.success(), "{status}");
 
     let output = Command::new(BIN)

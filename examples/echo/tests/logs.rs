@@ -5,96 +5,38 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::Command;
 use std::time::Duration;
 
+use easymlserve_testkit::Replica;
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_echo");
 
-/// A running `echo` process and the lines of its standard output and error.
-struct Running {
-    child: Child,
-    lines: Receiver<String>,
-    url: String,
-}
-
-fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+/// Starts `echo` with `args` and `env` (and none of the variables this test controls from the caller's
+/// shell) and waits until it is ready.
+async fn start(args: &[&str], env: &[(&str, &str)]) -> Replica {
     let mut command = Command::new(BIN);
     command
         .args(["--port", "0", "--shutdown-delay-secs", "0"])
         .args(args)
         .env("NO_COLOR", "1")
-        .env("EASYMLSERVE_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("EASYMLSERVE_LOG", "info");
     for var in ["EASYMLSERVE_HOST", "EASYMLSERVE_PORT", "PORT", "EASYMLSERVE_LOG_FORMAT"] {
         command.env_remove(var);
     }
     for (key, value) in env {
         command.env(key, value);
     }
-    let mut child = command.spawn().expect("start echo");
-    let (tx, lines) = channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
-    let mut seen = Vec::new();
-    let url = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("echo never listened: {seen:#?}"));
-        seen.push(line.clone());
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    // The lines read so far go back in front of the rest.
-    let (all_tx, all) = channel();
-    std::thread::spawn(move || {
-        for line in seen.into_iter().chain(lines.iter()) {
-            if all_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Running { child, lines: all, url }
+    Replica::start(command, Duration::from_secs(60)).await
 }
 
-impl Running {
-    /// Stops the server with SIGTERM and returns every line it printed.
-    fn stop(mut self) -> Vec<String> {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(self.child.wait().unwrap().success());
-        // Both streams close when the process exits, so the iterator ends.
-        self.lines.iter().collect()
-    }
-}
-
-async fn wait_ready(http: &reqwest::Client, url: &str) {
-    for _ in 0..500 {
-        let answer = http.get(format!("{url}/health/ready")).send().await;
-        if answer.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{url} never became ready");
+/// Stops it with SIGTERM (it must exit 0) and returns every line it printed.
+async fn stop(mut running: Replica) -> Vec<String> {
+    let status = running.terminate(Duration::from_secs(30)).await;
+    assert!(status.success(), "echo exited with {status}");
+    running.log()
 }
 
 /// One request the test sends and what its access line must say.
@@ -118,9 +60,9 @@ async fn json_logs_carry_each_requests_id_route_status_and_duration() {
     let running = start(
         &["--log-format", "json", "--body-limit", "256"],
         &[("EASYMLSERVE_API_KEYS", "the-key")],
-    );
+    )
+    .await;
     let http = reqwest::Client::new();
-    wait_ready(&http, &running.url).await;
     let get = reqwest::Method::GET;
     let post = reqwest::Method::POST;
     let cases = [
@@ -208,7 +150,7 @@ async fn json_logs_carry_each_requests_id_route_status_and_duration() {
     ];
     let mut ids = Vec::new();
     for case in &cases {
-        let mut request = http.request(case.method.clone(), format!("{}{}", running.url, case.path));
+        let mut request = http.request(case.method.clone(), format!("{}{}", running.url(), case.path));
         if let Some(id) = &case.id {
             request = request.header("x-request-id", HeaderValue::from_bytes(id).unwrap());
         }
@@ -237,7 +179,7 @@ async fn json_logs_carry_each_requests_id_route_status_and_duration() {
     let unique: std::collections::HashSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "every request has its own id: {ids:?}");
 
-    let lines = running.stop();
+    let lines = stop(running).await;
     let logged: Vec<Value> = lines
         .iter()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}")))
@@ -266,11 +208,10 @@ async fn json_logs_carry_each_requests_id_route_status_and_duration() {
 
 #[tokio::test]
 async fn text_logs_keep_the_readable_format() {
-    let running = start(&[], &[]);
+    let running = start(&[], &[]).await;
     let http = reqwest::Client::new();
-    wait_ready(&http, &running.url).await;
     let answer = http
-        .post(format!("{}/process", running.url))
+        .post(format!("{}/process", running.url()))
         .header("x-request-id", "text-1")
         .json(&json!({"text": "hi"}))
         .send()
@@ -278,7 +219,7 @@ async fn text_logs_keep_the_readable_format() {
         .unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["x-request-id"], "text-1");
-    let lines = running.stop();
+    let lines = stop(running).await;
     let access = lines
         .iter()
         .find(|line| line.contains("request_id=text-1"))
