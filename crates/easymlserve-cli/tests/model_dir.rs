@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
+use easymlserve_testkit::{Replica, venv_python};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_easymlserve");
@@ -46,68 +45,11 @@ fn command() -> Command {
     command
 }
 
-/// A server started by the test, killed when the test ends, passed or failed.
-struct Serving {
-    child: Child,
-    lines: Receiver<String>,
-    url: String,
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(mut command: Command) -> Serving {
-    let mut child = command
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, lines) = channel::<String>();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
-    let started = Instant::now();
-    let mut seen = Vec::new();
-    let url = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(60).saturating_sub(started.elapsed()))
-            .unwrap_or_else(|_| panic!("the server did not say where it listens: {seen:#?}"));
-        if let Some(at) = line.find("listening on http://") {
-            break line[at + "listening on ".len()..]
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_owned();
-        }
-        seen.push(line);
-    };
-    Serving { child, lines, url }
-}
-
-/// Polls `/health/ready` until it answers 200 (the listener opens before the model is loaded).
-async fn ready(http: &reqwest::Client, url: &str) {
-    let started = Instant::now();
-    loop {
-        let answer = http.get(format!("{url}/health/ready")).send().await;
-        if answer.is_ok_and(|a| a.status() == 200) {
-            return;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "{url} never became ready");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Serves `command` on a free port and waits until it is ready; killed when the test ends, passed or
+/// failed.
+async fn serve(mut command: Command) -> Replica {
+    command.args(["--port", "0"]);
+    Replica::start(command, Duration::from_secs(60)).await
 }
 
 async fn process(http: &reqwest::Client, url: &str, body: &Value) -> Value {
@@ -126,18 +68,16 @@ async fn a_directory_with_one_onnx_file_serves_it_as_the_file_itself_would_be() 
     let dir = model_dir("one", &["digits_cnn.onnx", "digits_cnn.example.json"]);
     let mut from_dir = command();
     from_dir.arg("serve").arg("--model-dir").arg(&dir);
-    let from_dir = serve(from_dir);
-    ready(&http, &from_dir.url).await;
+    let from_dir = serve(from_dir).await;
     let mut from_file = command();
     from_file.arg("serve").arg(example("digits_cnn.onnx"));
-    let from_file = serve(from_file);
-    ready(&http, &from_file.url).await;
+    let from_file = serve(from_file).await;
 
-    let answer = process(&http, &from_dir.url, &digits_example()).await;
+    let answer = process(&http, &from_dir.url(), &digits_example()).await;
     assert_eq!(answer["probabilities"][0].as_array().unwrap().len(), 10, "{answer}");
-    assert_eq!(answer, process(&http, &from_file.url, &digits_example()).await);
+    assert_eq!(answer, process(&http, &from_file.url(), &digits_example()).await);
     let spec: Value = http
-        .get(format!("{}/api/spec", from_dir.url))
+        .get(format!("{}/api/spec", from_dir.url()))
         .send()
         .await
         .unwrap()
@@ -157,9 +97,8 @@ async fn storage_uri_with_a_file_url_is_used_when_no_model_is_named() {
     served
         .arg("serve")
         .env("STORAGE_URI", format!("file://{}", dir.display()));
-    let served = serve(served);
-    ready(&http, &served.url).await;
-    let answer = process(&http, &served.url, &digits_example()).await;
+    let served = serve(served).await;
+    let answer = process(&http, &served.url(), &digits_example()).await;
     assert_eq!(answer["probabilities"][0].as_array().unwrap().len(), 10, "{answer}");
     drop(served);
 
@@ -170,8 +109,7 @@ async fn storage_uri_with_a_file_url_is_used_when_no_model_is_named() {
         .arg("--model-dir")
         .arg(&dir)
         .env("STORAGE_URI", "s3://bucket/elsewhere");
-    let served = serve(served);
-    ready(&http, &served.url).await;
+    let served = serve(served).await;
     drop(served);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -275,7 +213,7 @@ fn model_dir_conflicts_with_a_named_model() {
 
 #[tokio::test]
 async fn a_directory_with_service_py_runs_it_and_its_output_is_logged_as_json() {
-    let Some(python) = easymlserve_testkit::venv_python("SDK_PYDANTIC2") else {
+    let Some(python) = venv_python("SDK_PYDANTIC2") else {
         return;
     };
     let dir = model_dir("python", &[]);
@@ -314,10 +252,9 @@ class Shout(Service):
         .arg(&dir)
         .args(["--workers", "1", "--log-format", "json", "--python-bin"])
         .arg(python);
-    let mut served = serve(served);
-    ready(&http, &served.url).await;
+    let mut served = serve(served).await;
     let answer = http
-        .post(format!("{}/process", served.url))
+        .post(format!("{}/process", served.url()))
         .header("x-request-id", "py-1")
         .json(&serde_json::json!({"text": "hi"}))
         .send()
@@ -331,7 +268,7 @@ class Shout(Service):
     // The generated GUI calls the model in process: the model sees that request's id too.
     let form = "--form\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nvia gui\r\n--form--\r\n";
     let answer = http
-        .post(format!("{}/ui/submit", served.url))
+        .post(format!("{}/ui/submit", served.url()))
         .header("x-request-id", "gui-7")
         .header("content-type", "multipart/form-data; boundary=form")
         .body(form)
@@ -343,12 +280,9 @@ class Shout(Service):
     let body = answer.text().await.unwrap();
     assert!(body.contains("VIA GUI") && body.contains("gui-7"), "{body}");
     // Stop it and read everything it printed: every line, the worker's own output too, is JSON.
-    Command::new("kill")
-        .args(["-TERM", &served.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(served.child.wait().unwrap().success());
-    let lines: Vec<String> = std::mem::replace(&mut served.lines, channel().1).iter().collect();
+    let exit = served.terminate(Duration::from_secs(30)).await;
+    assert!(exit.success(), "{exit}");
+    let lines = served.log();
     let logged: Vec<Value> = lines
         .iter()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
