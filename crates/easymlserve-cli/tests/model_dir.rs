@@ -73,9 +73,9 @@ async fn a_directory_with_one_onnx_file_serves_it_as_the_file_itself_would_be() 
     from_file.arg("serve").arg(example("digits_cnn.onnx"));
     let from_file = serve(from_file).await;
 
-    let answer = process(&http, &from_dir.url(), &digits_example()).await;
+    let answer = process(&http, from_dir.url(), &digits_example()).await;
     assert_eq!(answer["probabilities"][0].as_array().unwrap().len(), 10, "{answer}");
-    assert_eq!(answer, process(&http, &from_file.url(), &digits_example()).await);
+    assert_eq!(answer, process(&http, from_file.url(), &digits_example()).await);
     let spec: Value = http
         .get(format!("{}/api/spec", from_dir.url()))
         .send()
@@ -98,7 +98,7 @@ async fn storage_uri_with_a_file_url_is_used_when_no_model_is_named() {
         .arg("serve")
         .env("STORAGE_URI", format!("file://{}", dir.display()));
     let served = serve(served).await;
-    let answer = process(&http, &served.url(), &digits_example()).await;
+    let answer = process(&http, served.url(), &digits_example()).await;
     assert_eq!(answer["probabilities"][0].as_array().unwrap().len(), 10, "{answer}");
     drop(served);
 
