@@ -2,7 +2,8 @@
 //! starts servers the same way: [`Browser`] (headless Chromium) and [`serve`] (a server on 127.0.0.1:0).
 //! Tests of several processes get guards that kill what they started on drop, also on panic:
 //! [`Redis`] (a real `redis-server`), [`Replica`] (a server process) and [`Nginx`] (a load balancer
-//! in front of replicas).
+//! in front of replicas); their processes also get SIGKILL when the test's thread ends, so a test
+//! killed by a timeout leaves none behind.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // test helpers fail loudly, with a message
 
@@ -13,6 +14,7 @@ mod replica;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use easymlserve_server::Server;
@@ -29,6 +31,30 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// `command` run through util-linux's `setpriv --pdeathsig KILL`, which then becomes the program (same
+/// pid): the kernel sends it SIGKILL when the thread that started it ends, so a test killed by nextest's
+/// timeout, whose guards never drop, leaves no server behind. (`setpriv` rather than `prctl` in a
+/// `pre_exec` hook: the workspace forbids `unsafe`.) The thread is the one that spawns, so a guard must
+/// be started on a thread that lives as long as the test (the test's own thread in `#[tokio::test]`).
+/// Keeps the program, arguments, environment changes and working directory; stdio is set by the caller.
+pub(crate) fn killed_with_test(command: &Command) -> Command {
+    let mut wrapped = Command::new("setpriv");
+    wrapped
+        .args(["--pdeathsig", "KILL", "--"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(name, value),
+            None => wrapped.env_remove(name),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
 }
 
 /// The Python of the test virtualenv `$EASYMLSERVE_TEST_VENV_<name>` (e.g. `SDK_PYDANTIC2`), which

@@ -84,13 +84,15 @@ impl Nginx {
         let port = free_port();
         let conf = dir.join("nginx.conf");
         std::fs::write(&conf, config(&dir, port, upstreams)).unwrap();
-        let child = Command::new(NGINX)
+        let mut command = Command::new(NGINX);
+        command
             .arg("-c")
             .arg(&conf)
             .arg("-p")
             .arg(&dir)
             .arg("-e")
-            .arg(dir.join("error.log"))
+            .arg(dir.join("error.log"));
+        let child = crate::killed_with_test(&command)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -1,5 +1,5 @@
 //! A real `redis-server` for the tests of the Redis job store: on a port of its own, no persistence,
-//! killed when the guard drops (also when the test panics).
+//! killed when the guard drops (also when the test panics) or when the thread that started it ends.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,22 +20,30 @@ impl Redis {
 
     /// Starts one on `port` (again on the same port after [`Redis::stop`], to bring it back).
     pub fn start_on(port: u16) -> Self {
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(["--save", "", "--appendonly", "no"]);
+        let child = crate::killed_with_test(&command)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server is not installed: run scripts/test, which installs it (Debian package redis-server)");
+        let mut redis = Self { child, port };
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = redis.child.try_wait() {
+                panic!(
+                    "redis-server ended ({status}): is it installed? scripts/test installs it (Debian package redis-server)"
+                );
+            }
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "redis-server did not start on port {port}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Self { child, port }
+        redis
     }
 
     /// `redis://127.0.0.1:<port>`, for `--job-store`.

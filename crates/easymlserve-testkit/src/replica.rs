@@ -42,7 +42,7 @@ fn listening_url(line: &str) -> Option<String> {
 
 impl Replica {
     /// Spawns `command` (its output piped and collected, `NO_COLOR` and an `info` log level unless the
-    /// command sets them) and waits, up to `within`, until it printed where it listens and
+    /// command sets them, killed with the calling thread) and waits, up to `within`, until it printed where it listens and
     /// `/health/ready` answers 200.
     pub async fn start(mut command: Command, within: Duration) -> Self {
         let set: Vec<_> = command.get_envs().map(|(name, _)| name.to_owned()).collect();
@@ -51,7 +51,7 @@ impl Replica {
                 command.env(name, value);
             }
         }
-        let mut child = command
+        let mut child = crate::killed_with_test(&command)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
