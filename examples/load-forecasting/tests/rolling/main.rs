@@ -76,20 +76,30 @@ async fn assert_finished(http: &reqwest::Client, base: &str, path: &str, referen
     assert!(state["result"] == reference.answer, "{base}{path}: another result");
 }
 
+/// Starts `requests` requests through the cluster's nginx, [`CONCURRENCY`] at a time, in the background.
+fn start_load(
+    cluster: &Cluster,
+    requests: usize,
+    reference: &Arc<Reference>,
+) -> (tokio::task::JoinHandle<Tally>, Arc<Progress>) {
+    let progress = Arc::new(Progress::default());
+    let load = load::run(
+        cluster.nginx.url(),
+        requests,
+        CONCURRENCY,
+        Arc::clone(reference),
+        Arc::clone(&progress),
+    );
+    (tokio::spawn(load), progress)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rolling_restart_under_load_answers_every_request_and_finishes_every_job() {
     let requests = knob("EASYMLSERVE_ROLLING_REQUESTS", DEFAULT_REQUESTS);
     let rounds = knob("EASYMLSERVE_ROLLING_ROUNDS", 1);
     let mut cluster = Cluster::start(3, LEASE).await;
     let reference = Arc::new(Reference::from(cluster.replica(0).url()).await);
-    let progress = Arc::new(Progress::default());
-    let load = tokio::spawn(load::run(
-        cluster.nginx.url(),
-        requests,
-        CONCURRENCY,
-        Arc::clone(&reference),
-        Arc::clone(&progress),
-    ));
+    let (load, progress) = start_load(&cluster, requests, &reference);
 
     progress.wait_done(CONCURRENCY).await;
     progress.disrupted.store(true, Ordering::Relaxed);
@@ -181,14 +191,7 @@ async fn a_killed_replica_fails_at_most_its_in_flight_requests_and_its_jobs_end_
         .unwrap();
     let victim = 1;
 
-    let progress = Arc::new(Progress::default());
-    let load = tokio::spawn(load::run(
-        cluster.nginx.url(),
-        requests,
-        CONCURRENCY,
-        Arc::clone(&reference),
-        Arc::clone(&progress),
-    ));
+    let (load, progress) = start_load(&cluster, requests, &reference);
     progress.wait_done(requests / 4).await;
     progress.disrupted.store(true, Ordering::Relaxed);
     // Submitted to the victim directly, all at once, and the victim killed as soon as it took them.
