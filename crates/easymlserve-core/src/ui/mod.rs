@@ -3,7 +3,9 @@
 
 mod bytes;
 mod image;
+mod input_parse;
 mod inputs;
+mod output_values;
 mod outputs;
 mod plot;
 mod schema_ui;
