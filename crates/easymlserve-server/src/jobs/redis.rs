@@ -24,16 +24,24 @@
 //! Redis going away is a [`StoreError::Unavailable`] within [`COMMAND_TIMEOUT`], never a panic or a hang;
 //! the connection manager reconnects in the background, so the store works again once Redis is back.
 //! It needs Redis 5 or later (its scripts read Redis's clock, then write) and no Redis module.
+//!
+//! The keys and scripts are in `redis/scripts.rs`, the password-free URL in `redis/url.rs`.
 
 use std::future::Future;
 use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Cmd, FromRedisValue, RedisError, RedisResult, Script};
+use ::redis::{Cmd, FromRedisValue, RedisError, RedisResult, ScriptInvocation};
 use easymlserve_core::{BoxFuture, JobEvent};
 
 use super::record::JobRecord;
 use super::store::{Created, JobStore, Limits, StoreError};
+
+mod scripts;
+mod url;
+
+use scripts::{INDEX, Keys, PREFIX, Scripts, counted};
+use url::redacted;
 
 /// Longest wait for one store method, reconnecting included; past it the method is `Unavailable`.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -41,49 +49,6 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often [`JobStore::wait`] looks for a new event.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
-/// The prefix of every key.
-const PREFIX: &str = "easymlserve:";
-/// Every kept job, scored `+inf` while it runs and by its expiry time (ms) once over.
-const INDEX: &str = "easymlserve:jobs";
-/// The bytes each kept job takes.
-const SIZES: &str = "easymlserve:sizes";
-/// The bytes all kept jobs take.
-const BYTES: &str = "easymlserve:bytes";
-
-/// The scripts (`redis/*.lua`, each says its KEYS and ARGV), hashed once; `invoke_async` sends EVALSHA and
-/// loads a script Redis does not know (after a restart).
-struct Scripts {
-    create: Script,
-    update: Script,
-    delete: Script,
-    cancel: Script,
-    renew: Script,
-    hand_back: Script,
-    claim: Script,
-}
-
-/// The keys of one job.
-struct Keys {
-    state: String,
-    request: String,
-    events: String,
-    lease: String,
-    cancel: String,
-}
-
-impl Keys {
-    fn of(id: &str) -> Self {
-        let state = format!("{PREFIX}job:{id}");
-        Self {
-            request: format!("{state}:request"),
-            events: format!("{state}:events"),
-            lease: format!("{state}:lease"),
-            cancel: format!("{state}:cancel"),
-            state,
-        }
-    }
-}
-
 /// Jobs, their events and leases in one Redis server, shared by every replica that uses it.
 pub struct RedisStore {
     connection: ConnectionManager,
@@ -136,15 +101,7 @@ impl RedisStore {
             connection,
             url: described,
             limits,
-            scripts: Scripts {
-                create: Script::new(include_str!("redis/create.lua")),
-                update: Script::new(include_str!("redis/update.lua")),
-                delete: Script::new(include_str!("redis/delete.lua")),
-                cancel: Script::new(include_str!("redis/cancel.lua")),
-                renew: Script::new(include_str!("redis/renew.lua")),
-                hand_back: Script::new(include_str!("redis/handback.lua")),
-                claim: Script::new(include_str!("redis/claim.lua")),
-            },
+            scripts: Scripts::load(),
         })
     }
 
@@ -172,6 +129,12 @@ impl RedisStore {
     async fn command<T: FromRedisValue>(&self, what: &str, command: Cmd) -> Result<T, StoreError> {
         let command = &command;
         self.call(what, |mut c| async move { command.query_async(&mut c).await })
+            .await
+    }
+
+    /// Runs one script call.
+    async fn invoke<T: FromRedisValue>(&self, what: &str, invocation: &ScriptInvocation<'_>) -> Result<T, StoreError> {
+        self.call(what, |mut c| async move { invocation.invoke_async(&mut c).await })
             .await
     }
 
@@ -206,26 +169,6 @@ fn timed_out(url: &str, what: &str) -> StoreError {
     ))
 }
 
-/// `url` without its password (in the authority or a `pass=` query), for the log; what is not a Redis URL
-/// is not repeated at all, since it may hold one.
-fn redacted(url: &str) -> String {
-    let Some(mut parsed) = ::redis::parse_redis_url(url) else {
-        return "(not a Redis URL)".to_owned();
-    };
-    // Fails only for URLs that cannot have a password, which then have none.
-    let _ = parsed.set_password(None);
-    let pairs: Vec<(String, String)> = parsed
-        .query_pairs()
-        .filter(|(name, _)| name != "pass")
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
-        .collect();
-    parsed.set_query(None);
-    if !pairs.is_empty() {
-        parsed.query_pairs_mut().extend_pairs(pairs);
-    }
-    parsed.to_string()
-}
-
 fn terminal_flag(record: &JobRecord) -> &'static str {
     if record.status.is_terminal() { "1" } else { "0" }
 }
@@ -239,13 +182,8 @@ impl JobStore for RedisStore {
         Box::pin(async move {
             let json = serde_json::to_string(&record).map_err(|e| self.corrupt("create", &e))?;
             let keys = Keys::of(&record.id);
-            let mut invocation = self.scripts.create.prepare_invoke();
-            invocation
-                .key(&keys.state)
-                .key(INDEX)
-                .key(BYTES)
-                .key(SIZES)
-                .key(&keys.request);
+            let mut invocation = counted(&self.scripts.create, &[&keys.state]);
+            invocation.key(&keys.request);
             invocation
                 .arg(&record.id)
                 .arg(&json)
@@ -256,10 +194,7 @@ impl JobStore for RedisStore {
                 .arg(terminal_flag(&record))
                 .arg(self.ttl_ms())
                 .arg(&request);
-            let invocation = &invocation;
-            let answer: Vec<String> = self
-                .call("create", |mut c| async move { invocation.invoke_async(&mut c).await })
-                .await?;
+            let answer: Vec<String> = self.invoke("create", &invocation).await?;
             let Limits {
                 max_jobs,
                 max_bytes,
@@ -296,15 +231,8 @@ impl JobStore for RedisStore {
                 None => String::new(),
             };
             let keys = Keys::of(&record.id);
-            let mut invocation = self.scripts.update.prepare_invoke();
-            invocation
-                .key(&keys.state)
-                .key(&keys.events)
-                .key(&keys.cancel)
-                .key(INDEX)
-                .key(BYTES)
-                .key(SIZES)
-                .key(&keys.request);
+            let mut invocation = counted(&self.scripts.update, &[&keys.state, &keys.events, &keys.cancel]);
+            invocation.key(&keys.request);
             invocation
                 .arg(&record.id)
                 .arg(&json)
@@ -315,10 +243,7 @@ impl JobStore for RedisStore {
                 .arg(self.limits.max_events.max(1))
                 .arg(self.ttl_ms())
                 .arg(&record.run);
-            let invocation = &invocation;
-            let wrote: i64 = self
-                .call("update", |mut c| async move { invocation.invoke_async(&mut c).await })
-                .await?;
+            let wrote: i64 = self.invoke("update", &invocation).await?;
             Ok(wrote == 1)
         })
     }
@@ -369,17 +294,12 @@ impl JobStore for RedisStore {
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let keys = Keys::of(id);
-            let mut invocation = self.scripts.delete.prepare_invoke();
-            invocation
-                .key(&keys.state)
-                .key(&keys.events)
-                .key(&keys.lease)
-                .key(&keys.cancel);
-            invocation.key(INDEX).key(BYTES).key(SIZES).key(&keys.request).arg(id);
-            let invocation = &invocation;
-            let existed: i64 = self
-                .call("delete", |mut c| async move { invocation.invoke_async(&mut c).await })
-                .await?;
+            let mut invocation = counted(
+                &self.scripts.delete,
+                &[&keys.state, &keys.events, &keys.lease, &keys.cancel],
+            );
+            invocation.key(&keys.request).arg(id);
+            let existed: i64 = self.invoke("delete", &invocation).await?;
             Ok(existed == 1)
         })
     }
@@ -389,12 +309,7 @@ impl JobStore for RedisStore {
             let keys = Keys::of(id);
             let mut invocation = self.scripts.cancel.prepare_invoke();
             invocation.key(&keys.state).key(&keys.cancel);
-            let invocation = &invocation;
-            let _: i64 = self
-                .call("request_cancel", |mut c| async move {
-                    invocation.invoke_async(&mut c).await
-                })
-                .await?;
+            let _: i64 = self.invoke("request_cancel", &invocation).await?;
             Ok(())
         })
     }
@@ -411,10 +326,7 @@ impl JobStore for RedisStore {
                 .key(&keys.cancel)
                 .key(INDEX);
             invocation.arg(id).arg(lease_ms);
-            let invocation = &invocation;
-            let cancel: i64 = self
-                .call("renew", |mut c| async move { invocation.invoke_async(&mut c).await })
-                .await?;
+            let cancel: i64 = self.invoke("renew", &invocation).await?;
             Ok(cancel == 1)
         })
     }
@@ -442,27 +354,14 @@ impl JobStore for RedisStore {
             let json = serde_json::to_string(&record).map_err(|e| self.corrupt("hand_back", &e))?;
             let event = serde_json::to_string(&event).map_err(|e| self.corrupt("hand_back", &e))?;
             let keys = Keys::of(&record.id);
-            let mut invocation = self.scripts.hand_back.prepare_invoke();
-            invocation
-                .key(&keys.state)
-                .key(&keys.events)
-                .key(&keys.lease)
-                .key(INDEX)
-                .key(BYTES)
-                .key(SIZES);
+            let mut invocation = counted(&self.scripts.hand_back, &[&keys.state, &keys.events, &keys.lease]);
             invocation
                 .arg(&record.id)
                 .arg(&json)
                 .arg(&event)
                 .arg(self.limits.max_events.max(1))
                 .arg(expected);
-            let invocation = &invocation;
-            let wrote: i64 = self
-                .call(
-                    "hand_back",
-                    |mut c| async move { invocation.invoke_async(&mut c).await },
-                )
-                .await?;
+            let wrote: i64 = self.invoke("hand_back", &invocation).await?;
             Ok(wrote == 1)
         })
     }
@@ -477,23 +376,14 @@ impl JobStore for RedisStore {
             let json = serde_json::to_string(&record).map_err(|e| self.corrupt("claim", &e))?;
             let keys = Keys::of(&record.id);
             let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
-            let mut invocation = self.scripts.claim.prepare_invoke();
-            invocation
-                .key(&keys.state)
-                .key(&keys.lease)
-                .key(INDEX)
-                .key(BYTES)
-                .key(SIZES);
+            let mut invocation = counted(&self.scripts.claim, &[&keys.state, &keys.lease]);
             invocation
                 .arg(&record.id)
                 .arg(&json)
                 .arg(expected)
                 .arg(&record.replica)
                 .arg(lease_ms);
-            let invocation = &invocation;
-            let claimed: i64 = self
-                .call("claim", |mut c| async move { invocation.invoke_async(&mut c).await })
-                .await?;
+            let claimed: i64 = self.invoke("claim", &invocation).await?;
             Ok(claimed == 1)
         })
     }
@@ -504,22 +394,5 @@ impl JobStore for RedisStore {
             let command = ::redis::cmd("ZRANGEBYSCORE").arg(INDEX).arg("+inf").arg("+inf").clone();
             self.command("unfinished", command).await
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redacted;
-
-    #[test]
-    fn the_description_has_no_password() {
-        assert_eq!(redacted("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
-        assert_eq!(redacted("redis://:hunter2@cache:6380/2"), "redis://cache:6380/2");
-        assert_eq!(redacted("redis://jobs:hunter2@cache/0"), "redis://jobs@cache/0");
-        assert_eq!(
-            redacted("redis+unix:///run/redis.sock?db=1&pass=hunter2"),
-            "redis+unix:///run/redis.sock?db=1"
-        );
-        assert_eq!(redacted("http://:hunter2@cache"), "(not a Redis URL)");
     }
 }
