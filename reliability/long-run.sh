@@ -14,7 +14,7 @@ export SCHEMATHESIS_EXAMPLES="${SCHEMATHESIS_EXAMPLES:-1000}"
 
 echo "== proptest: $PROPTEST_CASES cases per property"
 cargo nextest run --locked --all-features \
-    -p easymlserve-core -p easymlserve-web -p cell-segmentation \
+    -p easymlserve-ui -p easymlserve-web -p cell-segmentation \
     -E 'binary(fuzz) | test(arbitrary_multipart_forms)' --no-fail-fast
 
 echo "== fault and load: $EASYMLSERVE_FAULT_REQUESTS requests at concurrency 64"

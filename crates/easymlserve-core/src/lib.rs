@@ -1,8 +1,9 @@
 //! The easymlserve contract: what a model author implements, and the shared wire types.
 //!
-//! This crate has no async runtime, HTTP or GUI dependency, so a model crate compiles little. Implement
-//! [`Service`] for your model; the `easymlserve` crate serves it. [`ui`] holds the UI contract that the
-//! web and desktop GUIs run: components, values, plots, images and tables.
+//! This crate has no async runtime, HTTP, GUI, image or CSV dependency (only serde, schemars and
+//! thiserror), so a model crate compiles little. Implement [`Service`] for your model; the `easymlserve`
+//! crate serves it. The UI contract the web and desktop GUIs run (components, values, plots, images and
+//! tables) is the `easymlserve-ui` crate.
 
 mod caller;
 mod context;
@@ -13,7 +14,6 @@ mod jobs;
 mod schema;
 mod service;
 mod spec;
-pub mod ui;
 
 pub use caller::{BoxFuture, CallError, ServiceCaller};
 pub use context::{CancelFlag, Context, Progress, ProgressSink, RequestId};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use easymlserve_client::Client;
 use easymlserve_core::ServiceCaller;
-use easymlserve_core::ui::{Completed, DynUi, OutputValues, RunError, UiSession};
+use easymlserve_ui::{Completed, DynUi, OutputValues, RunError, UiSession};
 
 use crate::inputs::{InputState, input_ui};
 use crate::job::{JobProgress, SharedProgress, cancel_job, lock, progress_ui, run_job};

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use easymlserve_core::ui::{FileValue, Input, InputKind, InputValue, RawInput, Table};
+use easymlserve_ui::{FileValue, Input, InputKind, InputValue, RawInput, Table};
 
 use crate::outputs::{image_texture, plot_ui, table_ui};
 
@@ -20,7 +20,7 @@ pub(crate) enum Preview {
         rows: usize,
     },
     Series {
-        plot: easymlserve_core::ui::Plot,
+        plot: easymlserve_ui::Plot,
         rows: usize,
     },
     Info(String),

@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use easymlserve_core::ui::{Completed, InputValues, RunError, UiSession};
 use easymlserve_core::{CallError, JobEventKind, ServiceCaller};
+use easymlserve_ui::{Completed, InputValues, RunError, UiSession};
 
 /// How often an unreachable service is asked again before the job is given up.
 const UNREACHABLE_TRIES: u32 = 5;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use easymlserve_core::ui::{FileOutput, ImageOutput, Output, OutputKind, OutputValue, Plot, SeriesKind, Table, XType};
+use easymlserve_ui::{FileOutput, ImageOutput, Output, OutputKind, OutputValue, Plot, SeriesKind, Table, XType};
 use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, PlotPoints, Points};
 
 /// Decodes PNG bytes into an egui image.

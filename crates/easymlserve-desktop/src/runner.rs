@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use easymlserve_client::Client;
-use easymlserve_core::ui::{DynUi, Ui, generated_ui};
+use easymlserve_ui::{DynUi, Ui, generated_ui};
 
 use crate::app::DesktopApp;
 

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use easymlserve_core::ui::{OutputValue, Ui};
 use easymlserve_core::{Context, JobCaller, JobEventKind, Service, ServiceError};
 use easymlserve_desktop::{DesktopApp, DesktopUi};
 use easymlserve_server::{AppState, Server, ServerConfig, TypedBackend};
+use easymlserve_ui::{OutputValue, Ui};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};

@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use easymlserve_core::ui::UiError;
 use easymlserve_core::{CallError, ErrorBody};
+use easymlserve_ui::UiError;
 
 /// An error answer of `/ui/submit`, `/ui/preview` or the `/ui/jobs` routes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

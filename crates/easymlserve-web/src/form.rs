@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::Multipart;
 use axum::extract::multipart::MultipartError;
-use easymlserve_core::ui::{FileValue, RawInput};
+use easymlserve_ui::{FileValue, RawInput};
 
 use crate::error::UiApiError;
 

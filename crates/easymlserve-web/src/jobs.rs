@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::http::{HeaderMap, header};
-use easymlserve_core::ui::Prepared;
+use easymlserve_ui::Prepared;
 
 use crate::error::UiApiError;
 use crate::runner::SubmitAnswer;
@@ -116,7 +116,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use axum::http::HeaderValue;
-    use easymlserve_core::ui::{DynUi, Input, InputValues, Output, OutputValues, Ui, UiError};
+    use easymlserve_ui::{DynUi, Input, InputValues, Output, OutputValues, Ui, UiError};
 
     use super::*;
 

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use easymlserve_core::ui::RawInput;
+use easymlserve_ui::RawInput;
 
 use crate::error::UiApiError;
 use crate::events::follow;

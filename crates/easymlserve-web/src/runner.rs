@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use easymlserve_core::ui::{DynUi, InputValue, OutputEntry, RawInput, RunError, UiSession, UiSpec};
 use easymlserve_core::{CallError, JobCaller, JobFailure, ServiceCaller};
+use easymlserve_ui::{DynUi, InputValue, OutputEntry, RawInput, RunError, UiSession, UiSpec};
 use serde::Serialize;
 
 use crate::error::UiApiError;
@@ -53,21 +53,21 @@ pub enum Preview {
     /// An image, as displayed.
     Image {
         /// The displayable image.
-        image: easymlserve_core::ui::ImageOutput,
+        image: easymlserve_ui::ImageOutput,
         /// e.g. `16-bit grey`.
         detail: String,
     },
     /// The first rows of a CSV table.
     Table {
         /// Up to 8 rows.
-        table: easymlserve_core::ui::Table,
+        table: easymlserve_ui::Table,
         /// All rows.
         rows: usize,
     },
     /// A time series, drawn.
     TimeSeries {
         /// The series as a plot.
-        plot: easymlserve_core::ui::Plot,
+        plot: easymlserve_ui::Plot,
         /// All rows.
         rows: usize,
     },

@@ -11,7 +11,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use clap::Parser;
 use easymlserve_client::Client;
-use easymlserve_core::ui::{DynUi, Ui, generated_ui};
+use easymlserve_ui::{DynUi, Ui, generated_ui};
 use tokio::net::TcpListener;
 
 use crate::routes::ui_routes;

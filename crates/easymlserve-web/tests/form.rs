@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use easymlserve_core::schemars::JsonSchema;
-use easymlserve_core::ui::{Input, InputValues, Output, OutputValue, OutputValues, Ui, UiError};
 use easymlserve_core::{Service, ServiceError};
 use easymlserve_server::{Server, ServerConfig};
+use easymlserve_ui::{Input, InputValues, Output, OutputValue, OutputValues, Ui, UiError};
 use easymlserve_web::WebUi;
 use reqwest::multipart::{Form, Part};
 use serde::{Deserialize, Serialize};

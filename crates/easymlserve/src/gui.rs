@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use easymlserve_core::ui::{DynUi, Ui, generated_ui};
 use easymlserve_server::{Mount, MountContext, Server};
+use easymlserve_ui::{DynUi, Ui, generated_ui};
 use easymlserve_web::{PageInfo, UiRunner, UiSource, ui_routes};
 
 /// Mounts a web GUI at `/ui` on a server.

@@ -115,6 +115,7 @@
 //! | `client` | yes | [`Client`], the typed HTTP client (reqwest) |
 //! | `web` | yes | the web GUI: [`ServeUi::with_ui`] on a server, or a standalone [`WebUi`] |
 //! | `desktop` | no | the native desktop GUI, `DesktopUi` (egui); needs no GPU |
+//! | `ui` | with `web` or `desktop` | the UI contract ([`ui`]: `Ui`, inputs, outputs, images, tables, plots) |
 //!
 //! Without features this crate is only the contract (`Service`, `ServiceError`), which a model crate can
 //! implement without compiling an HTTP stack.
@@ -123,11 +124,12 @@
 mod gui;
 
 pub use easymlserve_core as core;
-pub use easymlserve_core::ui;
 pub use easymlserve_core::{
     CancelFlag, Capabilities, Context, ErrorBody, ModelCopies, Progress, RequestId, Service, ServiceError, ServiceInfo,
     ServiceSpec, schemars,
 };
+#[cfg(feature = "ui")]
+pub use easymlserve_ui as ui;
 pub use serde;
 pub use serde_json;
 
@@ -147,8 +149,9 @@ pub use gui::ServeUi;
 /// The names most services need: `use easymlserve::prelude::*;`.
 pub mod prelude {
     pub use easymlserve_core::schemars::JsonSchema;
-    pub use easymlserve_core::ui::{Input, InputValues, Output, OutputValue, OutputValues, Plot, Series, Ui, UiError};
     pub use easymlserve_core::{Context, Service, ServiceError, ServiceInfo};
+    #[cfg(feature = "ui")]
+    pub use easymlserve_ui::{Input, InputValues, Output, OutputValue, OutputValues, Plot, Series, Ui, UiError};
     pub use serde::{Deserialize, Serialize};
 
     #[cfg(feature = "desktop")]

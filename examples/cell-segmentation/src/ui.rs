@@ -2,9 +2,9 @@
 //! or JPEG image; see the cells outlined in colour, their number, their mean size, and download them as
 //! JSON.
 
-use easymlserve::core::ui::{FileOutput, ImageValue};
 use easymlserve::prelude::*;
 use easymlserve::serde_json::{Value, json};
+use easymlserve::ui::{FileOutput, ImageValue};
 
 use crate::envelope::{ImageRequest, LabelResponse, Limits};
 use crate::postprocess::areas;

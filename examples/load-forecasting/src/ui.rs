@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use easymlserve::core::ui::{FileOutput, Table};
 use easymlserve::prelude::*;
+use easymlserve::ui::{FileOutput, Table};
 
 use crate::models::ModelKind;
 use crate::service::{ForecastRequest, ForecastResponse};

@@ -1,7 +1,7 @@
 //! The gallery's service: summarises whatever the form sent, so every input has a visible effect.
 
-use easymlserve::core::ui::b64;
 use easymlserve::prelude::*;
+use easymlserve::ui::b64;
 
 /// A summary of an uploaded image: size and its grey pixels (8-bit, row-major).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

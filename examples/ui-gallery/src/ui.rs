@@ -1,8 +1,8 @@
 //! The gallery's UI: one input of every kind, one output of every kind.
 
-use easymlserve::core::ui::{FileOutput, ImageOutput, InputValue, Table};
 use easymlserve::prelude::*;
 use easymlserve::serde_json;
+use easymlserve::ui::{FileOutput, ImageOutput, InputValue, Table};
 
 use crate::service::{GalleryRequest, GalleryResponse, GreyImage, SeriesData};
 

@@ -10,8 +10,8 @@ mod routes;
 use std::time::Duration;
 
 use easymlserve_core::schemars::JsonSchema;
-use easymlserve_core::ui::{Input, InputValues, Output, OutputValue, OutputValues, Ui, UiError};
 use easymlserve_core::{Context, Service, ServiceError};
+use easymlserve_ui::{Input, InputValues, Output, OutputValue, OutputValues, Ui, UiError};
 use serde::{Deserialize, Serialize};
 
 /// The request of the slow model: `steps` steps of `step_ms` milliseconds each.

@@ -10,8 +10,8 @@ use cell_segmentation::data::read_gray;
 use cell_segmentation::envelope::InputDtype;
 use cell_segmentation::service::CellSegmenter;
 use cell_segmentation::ui::{CellUi, IMAGE};
-use easymlserve::core::ui::{ImageValue, InputValue};
 use easymlserve::prelude::*;
+use easymlserve::ui::{ImageValue, InputValue};
 
 /// The cells in the whole shipped mask.
 const MASK_CELLS: usize = 125;

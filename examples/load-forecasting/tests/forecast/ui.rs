@@ -1,8 +1,8 @@
 //! The GUI's conversions on a shipped file, without a browser: the uploaded CSV and the chosen models
 //! become the request, and the service's answer becomes two plots, a score table and a CSV download.
 
-use easymlserve::core::ui::{FileValue, OutputValue, RawInput};
 use easymlserve::prelude::*;
+use easymlserve::ui::{FileValue, OutputValue, RawInput};
 use load_forecasting::models::ModelKind;
 use load_forecasting::ui::ForecastUi;
 
@@ -43,7 +43,7 @@ fn a_shipped_month_becomes_plots_scores_and_a_csv() {
     assert_eq!(names, ["measured", "LR", "RF"]);
     assert_eq!(forecast.series[0].x.len(), 744);
     assert_eq!(forecast.series[1].x.len(), 721);
-    assert_eq!(forecast.x_type, easymlserve::core::ui::XType::Time);
+    assert_eq!(forecast.x_type, easymlserve::ui::XType::Time);
     assert_eq!(
         forecast.series[0].x[0], 1_551_398_400_000.0,
         "2019-03-01T00:00:00Z in epoch ms"

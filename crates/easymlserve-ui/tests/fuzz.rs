@@ -8,7 +8,7 @@
 
 use std::io::Cursor;
 
-use easymlserve_core::ui::{ImageValue, Table, TimeSeries};
+use easymlserve_ui::{ImageValue, Table, TimeSeries};
 use proptest::prelude::*;
 
 /// One CSV cell: numbers, timestamps, text, quotes, separators and empties, so the parser meets

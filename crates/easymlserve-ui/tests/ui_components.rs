@@ -6,7 +6,7 @@
 use std::io::Cursor;
 
 use easymlserve_core::schemars::JsonSchema;
-use easymlserve_core::ui::{
+use easymlserve_ui::{
     DynUi, FileValue, ImageOutput, ImageValue, Input, InputKind, InputValue, InputValues, Output, OutputValue,
     OutputValues, Plot, RawInput, SchemaUi, Series, Table, TimeSeries, sanitize_file_name,
 };
@@ -24,7 +24,7 @@ fn file(name: &str, bytes: &[u8]) -> RawInput {
     })
 }
 
-fn message(result: Result<InputValue, easymlserve_core::ui::UiError>) -> String {
+fn message(result: Result<InputValue, easymlserve_ui::UiError>) -> String {
     let err = result.unwrap_err();
     err.message
 }
@@ -250,7 +250,7 @@ fn outputs_travel_as_name_kind_value() {
         )
         .with(
             "f",
-            OutputValue::File(easymlserve_core::ui::FileOutput::csv("../../etc/passwd", "a\n".into())),
+            OutputValue::File(easymlserve_ui::FileOutput::csv("../../etc/passwd", "a\n".into())),
         );
     let wire = serde_json::to_value(&outputs.0).unwrap();
     assert_eq!(wire[0], json!({"name": "n", "kind": "number", "value": 2.5}));
@@ -263,7 +263,7 @@ fn outputs_travel_as_name_kind_value() {
         wire[2]["value"],
         json!({"name": "passwd", "mime": "text/csv", "data": "YQo="})
     );
-    let back: Vec<easymlserve_core::ui::OutputEntry> = serde_json::from_value(wire).unwrap();
+    let back: Vec<easymlserve_ui::OutputEntry> = serde_json::from_value(wire).unwrap();
     assert_eq!(back, outputs.0);
     assert_eq!(sanitize_file_name("..\\evil name?.csv"), "evil_name_.csv");
     assert_eq!(sanitize_file_name("..."), "download");

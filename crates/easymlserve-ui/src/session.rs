@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{
     DynUi, InputValues, OutputEntry, OutputKind, OutputValue, OutputValues, Prepared, RawInput, UiError, UiSpec,
 };
-use crate::{CallError, ServiceCaller};
+use easymlserve_core::{CallError, ServiceCaller};
 
 /// Why a run did not produce outputs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,7 +142,7 @@ mod tests {
     use serde::{Deserialize, Serialize};
 
     use super::*;
-    use crate::ui::{Input, InputValue, Output, OutputValue, Ui};
+    use crate::{Input, InputValue, Output, OutputValue, Ui};
 
     /// A request with a field the form never shows, so only the typed request can carry it.
     #[derive(Serialize, Deserialize)]

@@ -181,7 +181,7 @@ impl<U: Ui> DynUi for U {
 
 /// The GUI generated for a loaded spec with no hand-written `Ui`: from its tensor signature when it has
 /// one (an ONNX model: image uploads, number fields, ranked classes), else from its request schema.
-pub fn generated_ui(spec: &crate::ServiceSpec) -> std::sync::Arc<dyn DynUi> {
+pub fn generated_ui(spec: &easymlserve_core::ServiceSpec) -> std::sync::Arc<dyn DynUi> {
     match TensorUi::from_spec(spec) {
         Some(ui) => std::sync::Arc::new(ui),
         None => std::sync::Arc::new(SchemaUi::from_schema(

@@ -5,10 +5,10 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-use easymlserve_core::ui::{
+use easymlserve_core::{ImageLayout, ServiceInfo, ServiceSpec, TensorSignature, TensorSpec};
+use easymlserve_ui::{
     ImageValue, InputKind, InputValue, InputValues, OutputKind, OutputValue, TensorUi, Ui, generated_ui,
 };
-use easymlserve_core::{ImageLayout, ServiceInfo, ServiceSpec, TensorSignature, TensorSpec};
 use serde_json::{Value, json};
 
 fn spec() -> ServiceSpec {

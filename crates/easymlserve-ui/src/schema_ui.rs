@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::{main_type, resolve};
+use easymlserve_core::{main_type, resolve};
 
 use super::{Input, InputKind, InputValue, InputValues, Output, OutputValue, OutputValues, Ui, UiError};
 

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::{Input, InputValue, InputValues, Output, OutputValue, OutputValues, Table, Ui, UiError};
-use crate::{ImageLayout, ServiceSpec, TensorSpec};
+use easymlserve_core::{ImageLayout, ServiceSpec, TensorSpec};
 
 /// Largest vector shown as separate number fields.
 const MAX_NUMBER_FIELDS: usize = 16;
