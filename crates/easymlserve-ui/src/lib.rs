@@ -2,14 +2,17 @@
 //! between form values and the service's request and response. The web and desktop GUIs both run it.
 
 mod bytes;
+pub mod field;
 mod image;
 mod input_parse;
 mod inputs;
 mod output_values;
 mod outputs;
 mod plot;
+mod preview;
 mod schema_ui;
 mod session;
+mod source;
 mod table;
 mod tensor_ui;
 mod time;
@@ -25,8 +28,10 @@ pub use self::image::{ImageOutput, ImageValue, MAX_IMAGE_SIDE, label_colour};
 pub use self::inputs::{DefaultValue, Input, InputKind};
 pub use self::outputs::{Output, OutputKind};
 pub use self::plot::{Plot, Series, SeriesKind, XType};
+pub use self::preview::{PREVIEW_ROWS, Preview};
 pub use self::schema_ui::SchemaUi;
 pub use self::session::{Completed, RunError, UiSession};
+pub use self::source::GuiSource;
 pub use self::table::{Table, TimeSeries};
 pub use self::tensor_ui::TensorUi;
 pub use self::time::parse_timestamp;
@@ -108,6 +113,14 @@ pub trait Ui: Send + Sync + 'static {
 
     /// Turns the service response into output values.
     fn process_response(&self, request: &Self::Request, response: Self::Response) -> Result<OutputValues, UiError>;
+
+    /// The input that produced a request field, so a 422 naming the field (`time[3]`, from the
+    /// server's validation or the model) is shown next to it; `None` shows it above the form. By
+    /// default the input named after the field's top-level property ([`field::input_named_by`]); a
+    /// UI whose input fills other fields (a CSV that fills `time` and `energy`) says so here.
+    fn input_for_field(&self, field: &str) -> Option<String> {
+        field::input_named_by(field, &self.inputs())
+    }
 }
 
 /// A prepared request: its JSON (sent to the service, shown as a curl command) and the typed request
@@ -137,6 +150,8 @@ pub trait DynUi: Send + Sync + 'static {
     /// Rebuilds a prepared request from its JSON, e.g. a job's request body read back from the job
     /// store, so any replica can present the answer of a job that another one prepared.
     fn restore(&self, json: serde_json::Value) -> Result<Prepared, UiError>;
+    /// [`Ui::input_for_field`].
+    fn input_for_field(&self, field: &str) -> Option<String>;
 }
 
 impl<U: Ui> DynUi for U {
@@ -166,6 +181,10 @@ impl<U: Ui> DynUi for U {
             json,
             typed: Box::new(request),
         })
+    }
+
+    fn input_for_field(&self, field: &str) -> Option<String> {
+        Ui::input_for_field(self, field)
     }
 
     fn present(&self, prepared: Prepared, response: serde_json::Value) -> Result<OutputValues, UiError> {

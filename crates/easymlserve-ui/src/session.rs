@@ -67,6 +67,12 @@ impl UiSession {
         &self.names
     }
 
+    /// The input that produced the request field `field` (a path such as `time[3]` in a 422 from the
+    /// server or the model), as the UI maps it; `None` when no input of this form did.
+    pub fn input_for_field(&self, field: &str) -> Option<String> {
+        self.ui.input_for_field(field).filter(|name| self.names.contains(name))
+    }
+
     /// Parses every input of the spec from raw values; a missing value counts as absent.
     pub fn parse_inputs(&self, mut raw: BTreeMap<String, RawInput>) -> Result<InputValues, UiError> {
         let mut values = InputValues::new();
