@@ -1,5 +1,6 @@
 // Input widgets of the web GUI, one per component kind of the UI spec. Each widget knows how to put its
-// value into the form data, reset itself and show an error next to itself. File inputs take a click or a
+// value into the form data, reset itself and show an error next to itself (marked aria-invalid and
+// described by the message, cleared when the user changes the input). File inputs take a click or a
 // drop, and show a preview parsed by the server (so a bad file is reported before submitting).
 "use strict";
 
@@ -44,19 +45,26 @@
       default: widget = fileWidget(field, spec, id, describedBy, ctx);
     }
     field.appendChild(error);
+    // A message about this input goes once the user changes it (the next submit clears it too).
+    field.addEventListener("input", () => setError(null));
+    field.addEventListener("change", () => setError(null));
     return {
       name: spec.name,
       element: field,
       collect: widget.collect,
       reset: () => { widget.reset(); setError(null); },
-      focus: () => (field.querySelector("input, textarea, select, .drop") || field).focus(),
+      // The visible control: a file input's drop zone rather than its hidden picker.
+      focus: () => {
+        field.scrollIntoView({ block: "center" });
+        (field.querySelector(".drop") || field.querySelector("input, textarea, select") || field).focus({ preventScroll: true });
+      },
       setError,
     };
 
     function setError(message) {
       error.textContent = message || "";
       field.classList.toggle("invalid", Boolean(message));
-      field.querySelectorAll("input, textarea, select").forEach((n) => n.setAttribute("aria-invalid", message ? "true" : "false"));
+      field.querySelectorAll("input, textarea, select, .drop").forEach((n) => n.setAttribute("aria-invalid", message ? "true" : "false"));
     }
   }
 

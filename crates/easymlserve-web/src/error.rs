@@ -1,10 +1,11 @@
 //! `UiApiError`: the one error type of the GUI routes, in the REST error shape plus the `field` (the
-//! input name) the page shows the message next to.
+//! input name) the page shows the message next to. A service's error names a request field
+//! (`time[3]`); [`UiApiError::from_service`] turns it into the input that produced it.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use easymlserve_core::{CallError, ErrorBody};
-use easymlserve_ui::UiError;
+use easymlserve_ui::{UiError, UiSession};
 
 /// An error answer of `/ui/submit`, `/ui/preview` or the `/ui/jobs` routes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -113,6 +114,21 @@ impl UiApiError {
     pub fn from_call(err: CallError, inputs: &[String]) -> Self {
         let CallError { status, mut body } = err;
         body.field = body.field.filter(|f| inputs.contains(f));
+        Self {
+            status: status.unwrap_or(502),
+            body,
+        }
+    }
+}
+
+impl UiApiError {
+    /// The service refused or failed a request the form produced: a `field` it names (a request path
+    /// such as `time[3]`, from the server's validation or the model) becomes the input that produced
+    /// it, as `session`'s UI maps it, so the page shows the message next to that input; a field no
+    /// input produced is dropped and the message shows on top.
+    pub fn from_service(err: CallError, session: &UiSession) -> Self {
+        let CallError { status, mut body } = err;
+        body.field = body.field.and_then(|field| session.input_for_field(&field));
         Self {
             status: status.unwrap_or(502),
             body,

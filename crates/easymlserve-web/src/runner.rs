@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use easymlserve_core::{CallError, JobCaller, JobFailure, ServiceCaller};
-use easymlserve_ui::{DynUi, InputValue, OutputEntry, RawInput, RunError, UiSession, UiSpec};
+use easymlserve_ui::{DynUi, OutputEntry, RawInput, RunError, UiSession, UiSpec};
 use serde::Serialize;
 
 use crate::error::UiApiError;
@@ -46,39 +46,8 @@ pub struct SubmitAnswer {
     pub elapsed_ms: u64,
 }
 
-/// A preview of an uploaded file, shown before submitting.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Preview {
-    /// An image, as displayed.
-    Image {
-        /// The displayable image.
-        image: easymlserve_ui::ImageOutput,
-        /// e.g. `16-bit grey`.
-        detail: String,
-    },
-    /// The first rows of a CSV table.
-    Table {
-        /// Up to 8 rows.
-        table: easymlserve_ui::Table,
-        /// All rows.
-        rows: usize,
-    },
-    /// A time series, drawn.
-    TimeSeries {
-        /// The series as a plot.
-        plot: easymlserve_ui::Plot,
-        /// All rows.
-        rows: usize,
-    },
-    /// Any other file.
-    File {
-        /// File name.
-        name: String,
-        /// Size in bytes.
-        size: usize,
-    },
-}
+/// A preview of an uploaded file, shown before submitting (shared with the desktop GUI).
+pub use easymlserve_ui::Preview;
 
 /// Builds the UI once the served model's spec is known (a form generated from a request schema that
 /// a Python worker or an ONNX file reports when it has loaded); `None` until then.
@@ -194,7 +163,7 @@ impl UiRunner {
         let id = jobs
             .submit(prepared.json.clone())
             .await
-            .map_err(|err| UiApiError::from_call(err, session.input_names()))?;
+            .map_err(|err| UiApiError::from_service(err, session))?;
         self.jobs.insert(id.clone(), owner, prepared);
         Ok(id)
     }
@@ -237,14 +206,16 @@ impl UiRunner {
         .await
     }
 
-    /// A job's failure as the page shows it: a `field` that is no input is dropped.
+    /// A job's failure as the page shows it: a request `field` becomes the input that produced it.
     pub fn job_error(&self, failure: JobFailure) -> UiApiError {
-        let names = self.session().map(UiSession::input_names).unwrap_or_default();
         let err = CallError {
             status: Some(failure.status),
             body: failure.body,
         };
-        UiApiError::from_call(err, names)
+        match self.session() {
+            Ok(session) => UiApiError::from_service(err, session),
+            Err(_) => UiApiError::from_call(err, &[]),
+        }
     }
 
     /// Parses one uploaded file as its input would, and describes it.
@@ -256,30 +227,9 @@ impl UiRunner {
             .iter()
             .find(|i| i.name == name)
             .ok_or_else(|| UiApiError::bad_form(format!("the form has no input named `{name}`")))?;
-        let value = input.parse(raw).map_err(UiApiError::invalid)?;
-        Ok(match value {
-            InputValue::Image(image) => {
-                let tone = if image.channels >= 3 { "colour" } else { "grey" };
-                let detail = format!("{} x {} px, {}-bit {tone}", image.width, image.height, image.bit_depth);
-                Preview::Image {
-                    image: image.to_display(),
-                    detail,
-                }
-            }
-            InputValue::Table(table) => Preview::Table {
-                rows: table.rows.len(),
-                table: table.head(8),
-            },
-            InputValue::TimeSeries(series) => Preview::TimeSeries {
-                rows: series.len(),
-                plot: series.to_plot(&input.label),
-            },
-            InputValue::File(file) => Preview::File {
-                size: file.bytes.len(),
-                name: file.name,
-            },
-            _ => return Err(UiApiError::bad_form(format!("`{name}` is not a file input"))),
-        })
+        Preview::parse(input, raw)
+            .map_err(UiApiError::invalid)?
+            .ok_or_else(|| UiApiError::bad_form(format!("`{name}` is not a file input")))
     }
 }
 
@@ -287,7 +237,7 @@ impl UiRunner {
 fn run_error(err: RunError, session: &UiSession) -> UiApiError {
     match err {
         RunError::Input(e) => UiApiError::invalid(e),
-        RunError::Service(e) => UiApiError::from_call(e, session.input_names()),
+        RunError::Service(e) => UiApiError::from_service(e, session),
         RunError::Present(e) => UiApiError::presentation(e),
     }
 }

@@ -11,7 +11,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use clap::Parser;
 use easymlserve_client::Client;
-use easymlserve_ui::{DynUi, Ui, generated_ui};
+use easymlserve_ui::{GuiSource, Ui};
 use tokio::net::TcpListener;
 
 use crate::routes::ui_routes;
@@ -31,15 +31,9 @@ pub enum WebError {
     Io(#[from] std::io::Error),
 }
 
-/// Where the UI comes from.
-enum Source {
-    Given(Arc<dyn DynUi>),
-    FromServiceSchema,
-}
-
 /// A standalone web GUI for a remote service.
 pub struct WebUi {
-    source: Source,
+    source: GuiSource,
     service_url: Option<String>,
     api_key: Option<String>,
     host: IpAddr,
@@ -64,15 +58,15 @@ struct WebArgs {
 impl WebUi {
     /// A GUI running `ui`.
     pub fn new(ui: impl Ui) -> Self {
-        Self::from_source(Source::Given(Arc::new(ui)))
+        Self::from_source(GuiSource::given(ui))
     }
 
     /// A GUI generated from the service's request schema (fetched from `/api/spec` at start).
     pub fn generated() -> Self {
-        Self::from_source(Source::FromServiceSchema)
+        Self::from_source(GuiSource::FromServiceSchema)
     }
 
-    fn from_source(source: Source) -> Self {
+    fn from_source(source: GuiSource) -> Self {
         Self {
             source,
             service_url: None,
@@ -118,13 +112,7 @@ impl WebUi {
         if let Some(key) = &self.api_key {
             client = client.api_key(key)?;
         }
-        let ui: Arc<dyn DynUi> = match self.source {
-            Source::Given(ui) => ui,
-            Source::FromServiceSchema => {
-                let spec = client.spec().await?;
-                generated_ui(&spec)
-            }
-        };
+        let ui = self.source.resolve(|| client.spec()).await?;
         let page = PageInfo {
             process_url: Some(format!("{}/process", client.base_url())),
             auth_required: false,
