@@ -10,6 +10,8 @@ mod output_values;
 mod outputs;
 mod plot;
 mod preview;
+mod schema_inputs;
+mod schema_outputs;
 mod schema_ui;
 mod session;
 mod source;
@@ -17,6 +19,7 @@ mod table;
 mod tensor_ui;
 mod time;
 mod values;
+mod widget;
 
 use std::any::Any;
 
@@ -29,12 +32,15 @@ pub use self::inputs::{DefaultValue, Input, InputKind};
 pub use self::outputs::{Output, OutputKind};
 pub use self::plot::{Plot, Series, SeriesKind, XType};
 pub use self::preview::{PREVIEW_ROWS, Preview};
+pub use self::schema_inputs::{LONG_TEXT_FROM, MAX_SLIDER_STEPS};
+pub use self::schema_outputs::{NAME_KEYS, X_KEYS, Y_KEYS};
 pub use self::schema_ui::SchemaUi;
 pub use self::session::{Completed, RunError, UiSession};
 pub use self::source::GuiSource;
 pub use self::table::{Table, TimeSeries};
 pub use self::tensor_ui::TensorUi;
 pub use self::time::parse_timestamp;
+pub use self::widget::{INPUT_WIDGETS, OUTPUT_WIDGETS, WIDGET_KEY, Widget, widget};
 pub use self::values::{
     FileOutput, FileValue, InputValue, InputValues, OutputEntry, OutputValue, OutputValues, RawInput,
     sanitize_file_name,
@@ -199,14 +205,18 @@ impl<U: Ui> DynUi for U {
 }
 
 /// The GUI generated for a loaded spec with no hand-written `Ui`: from its tensor signature when it has
-/// one (an ONNX model: image uploads, number fields, ranked classes), else from its request schema.
-pub fn generated_ui(spec: &easymlserve_core::ServiceSpec) -> std::sync::Arc<dyn DynUi> {
+/// one (an ONNX model: image uploads, number fields, ranked classes), else from its request and
+/// response schemas with their `x-easymlserve-widget` overrides. An override it cannot honour is an
+/// error naming the field.
+pub fn try_generated_ui(spec: &easymlserve_core::ServiceSpec) -> Result<std::sync::Arc<dyn DynUi>, UiError> {
     match TensorUi::from_spec(spec) {
-        Some(ui) => std::sync::Arc::new(ui),
-        None => std::sync::Arc::new(SchemaUi::from_schema(
-            spec.info.name.clone(),
-            spec.info.description.clone(),
-            &spec.request_schema,
-        )),
+        Some(ui) => Ok(std::sync::Arc::new(ui)),
+        None => Ok(std::sync::Arc::new(SchemaUi::from_spec(spec)?)),
     }
+}
+
+/// [`try_generated_ui`], where a refused override gives a GUI that says why: its description
+/// carries the error (field and reason) and every submit answers with it.
+pub fn generated_ui(spec: &easymlserve_core::ServiceSpec) -> std::sync::Arc<dyn DynUi> {
+    try_generated_ui(spec).unwrap_or_else(|error| std::sync::Arc::new(schema_ui::Refused(error)))
 }

@@ -1,0 +1,485 @@
+//! The inputs of a generated GUI: one widget per request field, chosen from the field's JSON Schema
+//! (type, `enum`, bounds, `multipleOf`, `default`, `maxLength`, `format`, `title`, `description`) or
+//! from its `x-easymlserve-widget` override, and the way each widget's value goes back into the
+//! request. The rules are listed in `docs/generated-gui.md`.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value};
+
+use easymlserve_core::{main_type, resolve};
+
+use super::widget::{Side, Widget};
+use super::{Input, InputKind, InputValue, InputValues, UiError, parse_timestamp};
+
+/// Strings up to this `maxLength` get one line; longer ones (and `text_long`) a text area.
+pub const LONG_TEXT_FROM: u64 = 200;
+/// A bounded integer becomes a slider only up to this many steps; beyond, a number field.
+pub const MAX_SLIDER_STEPS: f64 = 1000.0;
+
+/// How one input's value goes back into the request.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Encoding {
+    Text,
+    DateTime,
+    Integer,
+    Number,
+    Bool,
+    Choices,
+    Json,
+    NumberList {
+        integer: bool,
+    },
+    TextList,
+    /// An uploaded image, sent as the `{"dtype", "shape", "image"}` envelope.
+    ImageEnvelope,
+    /// A time-series CSV: its times fill the first field, its value columns the others.
+    Fills(Vec<String>),
+    /// No widget: this constant, if any, is sent.
+    Constant(Option<Value>),
+}
+
+/// Where an input's value lands.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Target {
+    Field(String),
+    Body,
+}
+
+/// One input and how it is encoded.
+#[derive(Debug, Clone)]
+pub(crate) struct Binding {
+    pub input: Option<Input>,
+    pub name: String,
+    pub target: Target,
+    pub encoding: Encoding,
+}
+
+/// The inputs for a request schema (whose `$ref`s point into itself).
+pub(crate) fn bindings(schema: &Value) -> Result<Vec<Binding>, UiError> {
+    let root = resolve(schema, schema);
+    let root_widget = Widget::of(root, "", Side::Request)?;
+    let properties = root.get("properties").and_then(Value::as_object);
+    if let Some(w) = root_widget.as_ref().filter(|w| w.name == "image") {
+        let label = w.text("label").unwrap_or("Image").to_owned();
+        let input = described(
+            Input::image_file("image", label),
+            w.text("description").or(text(root, "description")),
+        );
+        return Ok(vec![binding(input, "image", Target::Body, Encoding::ImageEnvelope)]);
+    }
+    let Some(properties) = properties.filter(|p| !p.is_empty()) else {
+        let input = Input::json("body", "Request (JSON)").description("The whole request body, as JSON.");
+        return Ok(vec![binding(input, "body", Target::Body, Encoding::Json)]);
+    };
+    let mut out = Vec::new();
+    let mut filled: Vec<String> = Vec::new();
+    if let Some(w) = root_widget {
+        if w.name != "time_series_csv" {
+            return Err(UiError::field(
+                super::widget::WIDGET_KEY,
+                format!(
+                    "the request: widget `{}` applies to a field, not the whole request",
+                    w.name
+                ),
+            ));
+        }
+        let fills = w.texts("fills").unwrap_or_default();
+        if let Some(missing) = fills.iter().find(|f| !properties.contains_key(f.as_str())) {
+            return Err(UiError::field(
+                missing,
+                format!("the request: `fills` names `{missing}`, which is no request field"),
+            ));
+        }
+        out.push(csv_binding(w.text("name").unwrap_or("csv"), &w, fills.clone(), &fills));
+        filled = fills;
+    }
+    let required: Vec<&str> = root
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for (name, property) in properties {
+        if filled.contains(name) {
+            continue;
+        }
+        let field = resolve(property, schema);
+        // An override may sit on the property itself (next to a `$ref`) or on the type it refers to.
+        let widget = match Widget::of(property, name, Side::Request)? {
+            Some(w) => Some(w),
+            None => Widget::of(field, name, Side::Request)?,
+        };
+        out.push(input_for(
+            name,
+            field,
+            schema,
+            required.contains(&name.as_str()),
+            widget,
+        )?);
+    }
+    Ok(out)
+}
+
+fn binding(input: Input, name: &str, target: Target, encoding: Encoding) -> Binding {
+    Binding {
+        input: Some(input),
+        name: name.to_owned(),
+        target,
+        encoding,
+    }
+}
+
+fn text<'a>(schema: &'a Value, key: &str) -> Option<&'a str> {
+    schema.get(key).and_then(Value::as_str)
+}
+
+fn described(input: Input, description: Option<&str>) -> Input {
+    match description {
+        Some(d) => input.description(d),
+        None => input,
+    }
+}
+
+fn csv_binding(name: &str, w: &Widget, fills: Vec<String>, for_label: &[String]) -> Binding {
+    let label = w.text("label").map_or_else(|| "CSV file".to_owned(), str::to_owned);
+    let help = w.text("description").map_or_else(
+        || {
+            format!(
+                "A CSV with a header row: first column the time, then {}.",
+                for_label[1..].join(", ")
+            )
+        },
+        str::to_owned,
+    );
+    let input = Input::time_series_csv_file(name, label).description(help);
+    binding(input, name, Target::Field(name.to_owned()), Encoding::Fills(fills))
+}
+
+/// The allowed values of an enum-like schema: `enum`, or `oneOf`/`anyOf` of `const`s.
+pub(crate) fn literals(schema: &Value) -> Option<Vec<String>> {
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        return values.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+    }
+    let options = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)?;
+    options
+        .iter()
+        .map(|o| o.get("const").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// `max_power` as "Max power".
+pub(crate) fn humanize(name: &str) -> String {
+    let spaced = name.replace(['_', '-'], " ");
+    let mut chars = spaced.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The label of a field: its `title`, else its name made readable.
+pub(crate) fn label_of(name: &str, schema: &Value) -> String {
+    text(schema, "title").map_or_else(|| humanize(name), str::to_owned)
+}
+
+/// The widget a field's type calls for when no override names one.
+fn natural_widget(field: &Value, root: &Value) -> &'static str {
+    if literals(field).is_some() {
+        return "dropdown";
+    }
+    match main_type(field) {
+        "boolean" => "checkbox",
+        "integer" | "number" => "number",
+        "string" if text(field, "format") == Some("date-time") => "date_time",
+        "string"
+            if field
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|n| n > LONG_TEXT_FROM) =>
+        {
+            "text_long"
+        }
+        "string" => "text",
+        "array" => {
+            let items = field.get("items").map(|i| resolve(i, root));
+            match items {
+                Some(items) if literals(items).is_some() => "checkboxes",
+                Some(items) if matches!(main_type(items), "number" | "integer") => "number_list",
+                Some(items) if main_type(items) == "string" && items.get("format").is_none() => "text_list",
+                _ => "json",
+            }
+        }
+        _ => "json",
+    }
+}
+
+fn input_for(
+    name: &str,
+    field: &Value,
+    root: &Value,
+    required: bool,
+    widget: Option<Widget>,
+) -> Result<Binding, UiError> {
+    let options = widget.clone().map(|w| w.options).unwrap_or_default();
+    let w = widget.unwrap_or_else(|| Widget {
+        name: natural_widget(field, root).to_owned(),
+        options: Map::new(),
+    });
+    let label = w.text("label").map_or_else(|| label_of(name, field), str::to_owned);
+    let default = options.get("default").or_else(|| field.get("default"));
+    let target = Target::Field(name.to_owned());
+    let opt = |key: &str| options.get(key).and_then(Value::as_f64);
+    let (mut input, encoding) = match w.name.as_str() {
+        "hidden" => {
+            let value = options.get("value").cloned();
+            return Ok(Binding {
+                input: None,
+                name: name.to_owned(),
+                target,
+                encoding: Encoding::Constant(value),
+            });
+        }
+        "time_series_csv" => {
+            let fills = w.texts("fills").unwrap_or_else(|| vec![name.to_owned()]);
+            return Ok(csv_binding(name, &w, fills.clone(), &fills));
+        }
+        "image" => (Input::image_file(name, label), Encoding::ImageEnvelope),
+        "dropdown" => {
+            let choices = w.texts("choices").or_else(|| literals(field)).unwrap_or_default();
+            let input = Input::single_choice(name, label, choices);
+            (with_text_default(input, default), Encoding::Text)
+        }
+        "checkboxes" => {
+            let items = field.get("items").map(|i| resolve(i, root)).unwrap_or(&Value::Null);
+            let choices = w.texts("choices").or_else(|| literals(items)).unwrap_or_default();
+            let mut input = Input::multiple_choice(name, label, choices);
+            if let Some(d) = default.and_then(Value::as_array) {
+                let picked: Vec<String> = d.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+                input = input.default_value(picked);
+            }
+            (input, Encoding::Choices)
+        }
+        "checkbox" => {
+            let input = Input::checkbox(name, label).default_value(default.and_then(Value::as_bool).unwrap_or(false));
+            (input, Encoding::Bool)
+        }
+        kind @ ("number" | "slider") => {
+            let integer = main_type(field) == "integer";
+            let (lo, hi, step) = bounds(field, integer);
+            let (lo, hi, step) = (opt("min").or(lo), opt("max").or(hi), opt("step").or(step));
+            let slider = match (lo, hi) {
+                (Some(lo), Some(hi)) if hi > lo => {
+                    let step = step.unwrap_or(if integer { 1.0 } else { (hi - lo) / 100.0 });
+                    let fits = !integer || (hi - lo) / step <= MAX_SLIDER_STEPS;
+                    (kind == "slider" || fits).then_some((lo, hi, step))
+                }
+                _ => None,
+            };
+            let mut input = match slider {
+                Some((lo, hi, step)) => Input::range(name, label, lo, hi, step),
+                None if kind == "slider" => {
+                    return Err(UiError::field(
+                        name,
+                        format!(
+                            "request field `{name}`: a slider needs a minimum and a maximum (in the schema or as `min`/`max`)"
+                        ),
+                    ));
+                }
+                None => {
+                    let mut input = Input::number(name, label, integer);
+                    if let InputKind::Number { min, max, step: s, .. } = &mut input.kind {
+                        (*min, *max, *s) = (lo, hi, step);
+                    }
+                    input
+                }
+            };
+            if let Some(d) = default.and_then(Value::as_f64) {
+                input = input.default_value(d);
+            }
+            (input, if integer { Encoding::Integer } else { Encoding::Number })
+        }
+        "date_time" => {
+            let input = Input::text(name, label).placeholder("2024-01-31T12:00:00Z");
+            (with_text_default(input, default), Encoding::DateTime)
+        }
+        "text" => (with_text_default(Input::text(name, label), default), Encoding::Text),
+        "text_long" => (
+            with_text_default(Input::text_long(name, label), default),
+            Encoding::Text,
+        ),
+        "number_list" => {
+            let items = field.get("items").map(|i| resolve(i, root)).unwrap_or(&Value::Null);
+            let integer = main_type(items) == "integer";
+            let input = Input::text_long(name, format!("{label} (numbers)")).placeholder("1, 2.5, 3");
+            let joined = default
+                .and_then(Value::as_array)
+                .map(|d| d.iter().map(Value::to_string).collect::<Vec<_>>().join(", "));
+            (
+                with_text_default(input, joined.map(Value::String).as_ref()),
+                Encoding::NumberList { integer },
+            )
+        }
+        "text_list" => {
+            let input = Input::text_long(name, format!("{label} (one per line)"));
+            let joined = default
+                .and_then(Value::as_array)
+                .map(|d| d.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n"));
+            (
+                with_text_default(input, joined.map(Value::String).as_ref()),
+                Encoding::TextList,
+            )
+        }
+        _ => {
+            let input = Input::json(name, format!("{label} (JSON)"));
+            let input = match default {
+                Some(d) => input.default_value(d.to_string()),
+                None => input,
+            };
+            (input, Encoding::Json)
+        }
+    };
+    input.description = w
+        .text("description")
+        .or_else(|| text(field, "description"))
+        .map(str::to_owned);
+    if let Some(p) = w.text("placeholder") {
+        input = input.placeholder(p);
+    }
+    if !required {
+        input = input.optional();
+    }
+    Ok(binding(input, name, target, encoding))
+}
+
+fn with_text_default(input: Input, default: Option<&Value>) -> Input {
+    match default.and_then(Value::as_str) {
+        Some(d) => input.default_value(d),
+        None => input,
+    }
+}
+
+/// The lowest and highest allowed value and the step of a number schema: `minimum`/`maximum`, the
+/// exclusive forms (moved one step inwards for integers), and `multipleOf` (integers: step 1).
+fn bounds(field: &Value, integer: bool) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let get = |key: &str| field.get(key).and_then(Value::as_f64);
+    let step = get("multipleOf").or(integer.then_some(1.0));
+    let inward = if integer { step.unwrap_or(1.0) } else { 0.0 };
+    let lo = get("minimum").or_else(|| get("exclusiveMinimum").map(|x| x + inward));
+    let hi = get("maximum").or_else(|| get("exclusiveMaximum").map(|x| x - inward));
+    (lo, hi, step)
+}
+
+/// The request value of one binding, or `None` to leave the field out.
+pub(crate) fn encode(
+    b: &Binding,
+    inputs: &InputValues,
+    body: &mut Map<String, Value>,
+) -> Result<Option<Value>, UiError> {
+    let name = b.name.as_str();
+    let value = match (&b.encoding, inputs.get(name)) {
+        (Encoding::Constant(c), _) => return Ok(c.clone()),
+        (_, None | Some(InputValue::Empty)) => return Ok(None),
+        (Encoding::Fills(fields), Some(InputValue::TimeSeries(series))) => {
+            let mut columns = series.columns.iter().enumerate();
+            body.insert(fields[0].clone(), Value::from(series.times.clone()));
+            for field in &fields[1..] {
+                let index = series
+                    .columns
+                    .iter()
+                    .position(|c| c == field)
+                    .or_else(|| columns.next().map(|(i, _)| i))
+                    .ok_or_else(|| {
+                        UiError::field(
+                            name,
+                            format!(
+                                "the file has no column for `{field}`; found {}",
+                                series.columns.join(", ")
+                            ),
+                        )
+                    })?;
+                body.insert(field.clone(), Value::from(series.values[index].clone()));
+            }
+            return Ok(None);
+        }
+        (Encoding::ImageEnvelope, Some(InputValue::Image(image))) => {
+            let wide = image.bit_depth > 8;
+            let mut bytes = Vec::with_capacity(image.data.len() * if wide { 2 } else { 1 });
+            for v in &image.data {
+                if wide {
+                    bytes.extend_from_slice(&v.to_le_bytes());
+                } else {
+                    bytes.push(*v as u8);
+                }
+            }
+            let mut shape = vec![Value::from(image.height), Value::from(image.width)];
+            if image.channels > 1 {
+                shape.push(Value::from(image.channels));
+            }
+            serde_json::json!({
+                "dtype": if wide { "uint16" } else { "uint8" },
+                "shape": shape,
+                "image": STANDARD.encode(bytes),
+            })
+        }
+        (Encoding::Json, Some(InputValue::Text(t))) => {
+            serde_json::from_str(t).map_err(|e| UiError::field(name, format!("not valid JSON: {e}")))?
+        }
+        (Encoding::DateTime, Some(InputValue::Text(t))) => {
+            if parse_timestamp(t).is_none() {
+                return Err(UiError::field(
+                    name,
+                    format!("`{t}` is not a date and time, e.g. 2024-01-31T12:00:00Z"),
+                ));
+            }
+            Value::String(t.clone())
+        }
+        (Encoding::NumberList { integer }, Some(InputValue::Text(t))) => number_list(t, *integer, name)?,
+        (Encoding::TextList, Some(InputValue::Text(t))) => {
+            Value::from(t.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>())
+        }
+        (_, Some(InputValue::Text(t))) => Value::String(t.clone()),
+        (Encoding::Integer, Some(InputValue::Number(x))) => Value::from(x.round() as i64),
+        (_, Some(InputValue::Number(x))) => Value::from(*x),
+        (_, Some(InputValue::Bool(b))) => Value::Bool(*b),
+        (_, Some(InputValue::Choices(c))) => Value::from(c.clone()),
+        (_, Some(_)) => return Err(UiError::field(name, "this field takes no file")),
+    };
+    Ok(Some(value))
+}
+
+/// `1, 2.5 3` or `[1, 2.5, 3]` as a JSON array; `null` (or an empty cell between commas) is null.
+fn number_list(text: &str, integer: bool, field: &str) -> Result<Value, UiError> {
+    let trimmed = text.trim();
+    let inner = trimmed
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(trimmed);
+    let mut out = Vec::new();
+    for (i, token) in inner
+        .split([',', '\n', ';', ' ', '\t'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .enumerate()
+    {
+        if token == "null" {
+            out.push(Value::Null);
+            continue;
+        }
+        let x: f64 = token
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite())
+            .ok_or_else(|| UiError::field(field, format!("item {} (`{token}`) is not a number", i + 1)))?;
+        if integer && x.fract() != 0.0 {
+            return Err(UiError::field(
+                field,
+                format!("item {} (`{token}`) is not a whole number", i + 1),
+            ));
+        }
+        out.push(if integer { Value::from(x as i64) } else { Value::from(x) });
+    }
+    Ok(Value::Array(out))
+}

@@ -1,0 +1,174 @@
+//! The `x-easymlserve-widget` schema extension: how an author overrides the widget the generated GUI
+//! picks for one field (or for the whole request or response), without writing a `Ui`. Parsed and
+//! checked here, so an unknown name is refused with the field it was found on.
+//!
+//! The extension is either a widget name (`"image"`) or an object naming the widget and its options
+//! (`{"widget": "time_series_csv", "fills": ["time", "energy"]}`). The full list is in
+//! `docs/generated-gui.md`.
+
+use serde_json::{Map, Value};
+
+use super::UiError;
+
+/// The schema keyword that carries an override.
+pub const WIDGET_KEY: &str = "x-easymlserve-widget";
+
+/// Widgets a request field (or the request root) may name.
+pub const INPUT_WIDGETS: &[&str] = &[
+    "text",
+    "text_long",
+    "json",
+    "number",
+    "slider",
+    "dropdown",
+    "checkboxes",
+    "checkbox",
+    "number_list",
+    "text_list",
+    "date_time",
+    "image",
+    "time_series_csv",
+    "hidden",
+];
+
+/// Widgets a response field (or the response root) may name.
+pub const OUTPUT_WIDGETS: &[&str] = &[
+    "text",
+    "number",
+    "table",
+    "plot",
+    "image",
+    "label_overlay",
+    "json",
+    "hidden",
+];
+
+/// Which side of the service a schema describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Request,
+    Response,
+}
+
+/// An override read from a schema: the widget's name and its options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Widget {
+    /// One of [`INPUT_WIDGETS`] or [`OUTPUT_WIDGETS`].
+    pub name: String,
+    /// Everything in the extension object except `widget`.
+    pub options: Map<String, Value>,
+}
+
+impl Widget {
+    /// The override on `schema`, if any; `field` names it in errors (`""` for the root).
+    pub(crate) fn of(schema: &Value, field: &str, side: Side) -> Result<Option<Self>, UiError> {
+        let Some(raw) = schema.get(WIDGET_KEY) else {
+            return Ok(None);
+        };
+        let at = match (side, field) {
+            (Side::Request, "") => "the request".to_owned(),
+            (Side::Response, "") => "the response".to_owned(),
+            (Side::Request, f) => format!("request field `{f}`"),
+            (Side::Response, f) => format!("response field `{f}`"),
+        };
+        let field_name = if field.is_empty() { WIDGET_KEY } else { field };
+        let (name, options) = match raw {
+            Value::String(name) => (name.clone(), Map::new()),
+            Value::Object(object) => {
+                let mut options = object.clone();
+                let Some(Value::String(name)) = options.remove("widget") else {
+                    return Err(UiError::field(
+                        field_name,
+                        format!("{at}: `{WIDGET_KEY}` needs a string `widget` naming the component"),
+                    ));
+                };
+                (name, options)
+            }
+            _ => {
+                return Err(UiError::field(
+                    field_name,
+                    format!("{at}: `{WIDGET_KEY}` must be a widget name or an object with `widget`"),
+                ));
+            }
+        };
+        let known = match side {
+            Side::Request => INPUT_WIDGETS,
+            Side::Response => OUTPUT_WIDGETS,
+        };
+        if !known.contains(&name.as_str()) {
+            return Err(UiError::field(
+                field_name,
+                format!("{at}: unknown widget `{name}`; known: {}", known.join(", ")),
+            ));
+        }
+        Ok(Some(Self { name, options }))
+    }
+
+    /// A string option.
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
+        self.options.get(key).and_then(Value::as_str)
+    }
+
+    /// A number option.
+    pub(crate) fn number(&self, key: &str) -> Option<f64> {
+        self.options.get(key).and_then(Value::as_f64)
+    }
+
+    /// A list-of-strings option; a single string counts as a list of one.
+    pub(crate) fn texts(&self, key: &str) -> Option<Vec<String>> {
+        match self.options.get(key)? {
+            Value::String(s) => Some(vec![s.clone()]),
+            Value::Array(items) => items.iter().map(|v| v.as_str().map(str::to_owned)).collect(),
+            _ => None,
+        }
+    }
+}
+
+/// The value of an `x-easymlserve-widget` extension, for Rust authors:
+/// `#[schemars(extend("x-easymlserve-widget" = easymlserve::ui::widget("image", json!({}))))]`, or
+/// written inline as `{"widget": "image"}`. `options` must be an object (anything else is ignored).
+pub fn widget(name: &str, options: Value) -> Value {
+    let mut object = match options {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    object.insert("widget".to_owned(), Value::String(name.to_owned()));
+    Value::Object(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn reads_names_and_objects_and_refuses_unknown_names_with_the_field() {
+        let plain = Widget::of(&json!({WIDGET_KEY: "image"}), "picture", Side::Request).unwrap();
+        assert_eq!(plain.map(|w| w.name), Some("image".to_owned()));
+        let full = Widget::of(
+            &json!({WIDGET_KEY: {"widget": "time_series_csv", "fills": ["time", "energy"]}}),
+            "",
+            Side::Request,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(full.texts("fills"), Some(vec!["time".to_owned(), "energy".to_owned()]));
+        let err = Widget::of(&json!({WIDGET_KEY: "slidr"}), "repeat", Side::Request).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("repeat"));
+        assert!(err.message.contains("unknown widget `slidr`"), "{}", err.message);
+        assert!(err.message.contains("slider"), "{}", err.message);
+        let err = Widget::of(&json!({WIDGET_KEY: "label_overlay"}), "x", Side::Request).unwrap_err();
+        assert!(err.message.contains("request field `x`"), "{}", err.message);
+        let err = Widget::of(&json!({WIDGET_KEY: 3}), "x", Side::Response).unwrap_err();
+        assert!(err.message.contains("response field `x`"), "{}", err.message);
+        assert_eq!(
+            Widget::of(&json!({"type": "string"}), "x", Side::Request).unwrap(),
+            None
+        );
+        assert_eq!(
+            widget("number", json!({"unit": "MW"})),
+            json!({"widget": "number", "unit": "MW"})
+        );
+    }
+}
