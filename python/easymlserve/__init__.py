@@ -25,6 +25,7 @@ from .context import Context, current_context, progress
 from .errors import Cancelled, HTTPException, InvalidInput
 from .original import DeployError, EasyMLServer, EasyMLService
 from .service import Service
+from .widget import widget, widget_extra
 
 __all__ = [
     "Cancelled",
@@ -38,4 +39,6 @@ __all__ = [
     "__version__",
     "current_context",
     "progress",
+    "widget",
+    "widget_extra",
 ]

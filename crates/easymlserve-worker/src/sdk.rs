@@ -29,6 +29,7 @@ pub const FILES: &[(&str, &str)] = sdk_files![
     "runner.py",
     "service.py",
     "spec.py",
+    "widget.py",
     "worker.py",
 ];
 
