@@ -1,5 +1,7 @@
 //! The echo service: the smallest complete easymlserve service, used by the quickstart, the tests and
-//! the benchmark. Run it with `cargo run -p echo`.
+//! the benchmark. Run it with `cargo run -p echo`. It has no UI code: its GUI is generated from the
+//! request and response types below (labels and help from the doc comments, the slider's bounds and
+//! default from the attributes).
 
 use easymlserve::prelude::*;
 
@@ -53,40 +55,5 @@ impl Service for Echo {
 
     fn example_request(&self) -> Option<easymlserve::serde_json::Value> {
         Some(easymlserve::serde_json::json!({"text": "hello ", "repeat": 3}))
-    }
-}
-
-/// The echo GUI: a text box and a slider in, the echoed text out.
-pub struct EchoUi;
-
-impl Ui for EchoUi {
-    type Request = EchoRequest;
-    type Response = EchoResponse;
-
-    fn title(&self) -> String {
-        "Echo".to_owned()
-    }
-
-    fn inputs(&self) -> Vec<Input> {
-        vec![
-            Input::text("text", "Text"),
-            Input::range("repeat", "Repeat", 1.0, 10.0, 1.0).default_value(1.0),
-        ]
-    }
-
-    fn outputs(&self) -> Vec<Output> {
-        vec![Output::text("text", "Echo")]
-    }
-
-    fn prepare_request(&self, inputs: &InputValues) -> Result<EchoRequest, UiError> {
-        let text = inputs.text("text")?.unwrap_or_default().to_owned();
-        Ok(EchoRequest {
-            text,
-            repeat: inputs.number("repeat")?.unwrap_or(1.0) as u32,
-        })
-    }
-
-    fn process_response(&self, _: &EchoRequest, response: EchoResponse) -> Result<OutputValues, UiError> {
-        Ok(OutputValues::new().with("text", OutputValue::Text(response.text)))
     }
 }
