@@ -322,9 +322,10 @@ impl DesktopApp {
                 self.status = format!("Cancelled after {elapsed:.1} s.");
             }
             Err(err) => {
+                // A service's field is a request path (`time[3]`): shown under the input that made it.
                 let field = match &err {
                     RunError::Input(e) => e.field.clone(),
-                    RunError::Service(e) => e.body.field.clone(),
+                    RunError::Service(e) => e.body.field.as_deref().and_then(|f| self.session.input_for_field(f)),
                     RunError::Present(_) => None,
                 };
                 self.show_error(field, err.to_string());

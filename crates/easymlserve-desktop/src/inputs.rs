@@ -1,14 +1,14 @@
 //! Input widgets of the desktop GUI: one editable state per component kind, drawn with egui, turned
 //! into the same raw values the web form sends. File inputs take a native dialog or a typed path, and
-//! show a preview parsed by the same code the server runs.
+//! show a preview parsed by the same code the server runs (`easymlserve_ui::Preview`, drawn here).
 
 use std::path::Path;
 
-use easymlserve_ui::{FileValue, Input, InputKind, InputValue, RawInput, Table};
+use easymlserve_ui::{FileValue, Input, InputKind, RawInput, Table};
 
 use crate::outputs::{image_texture, plot_ui, table_ui};
 
-/// A parsed file, ready to show before submitting.
+/// A parsed file's [`easymlserve_ui::Preview`], ready to draw before submitting.
 pub(crate) enum Preview {
     Image {
         image: egui::ColorImage,
@@ -94,26 +94,17 @@ pub(crate) fn load_file(input: &Input, path: &str) -> Result<(FileValue, Preview
         .file_name()
         .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
     let file = FileValue { name, bytes };
-    let preview = match input.parse(RawInput::File(file.clone())).map_err(|e| e.message)? {
-        InputValue::Image(image) => {
-            let display = image.to_display();
-            let detail = format!("{} x {} px, {}-bit", image.width, image.height, image.bit_depth);
-            let decoded = crate::outputs::decode_png(&display.png).ok_or("the preview cannot be drawn")?;
-            Preview::Image {
-                image: decoded,
-                detail,
-                texture: None,
-            }
-        }
-        InputValue::Table(table) => Preview::Table {
-            rows: table.rows.len(),
-            head: table.head(8),
+    let parsed = easymlserve_ui::Preview::parse(input, RawInput::File(file.clone())).map_err(|e| e.message)?;
+    let preview = match parsed {
+        Some(easymlserve_ui::Preview::Image { image, detail }) => Preview::Image {
+            image: crate::outputs::decode_png(&image.png).ok_or("the preview cannot be drawn")?,
+            detail,
+            texture: None,
         },
-        InputValue::TimeSeries(series) => Preview::Series {
-            rows: series.len(),
-            plot: series.to_plot(&input.label),
-        },
-        _ => Preview::Info(format!("{}, {} bytes", file.name, file.bytes.len())),
+        Some(easymlserve_ui::Preview::Table { table, rows }) => Preview::Table { head: table, rows },
+        Some(easymlserve_ui::Preview::TimeSeries { plot, rows }) => Preview::Series { plot, rows },
+        Some(easymlserve_ui::Preview::File { name, size }) => Preview::Info(format!("{name}, {size} bytes")),
+        None => Preview::Info(format!("{}, {} bytes", file.name, file.bytes.len())),
     };
     Ok((file, preview))
 }

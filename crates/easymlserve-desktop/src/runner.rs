@@ -2,16 +2,14 @@
 //! `DesktopUi::new(ui).service_url(url).run()`. The window size and the service URL are remembered.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use easymlserve_client::Client;
-use easymlserve_ui::{DynUi, Ui, generated_ui};
+use easymlserve_ui::{GuiSource, Ui};
 
 use crate::app::DesktopApp;
 
 const URL_KEY: &str = "service_url";
 
-/// Where the UI description comes from.
 /// Why the desktop GUI could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DesktopError {
@@ -23,14 +21,9 @@ pub enum DesktopError {
     Runtime(std::io::Error),
 }
 
-enum Source {
-    Given(Arc<dyn DynUi>),
-    FromServiceSchema,
-}
-
 /// A native desktop window for a service.
 pub struct DesktopUi {
-    source: Source,
+    source: GuiSource,
     service_url: Option<String>,
     api_key: Option<String>,
     title: String,
@@ -39,15 +32,15 @@ pub struct DesktopUi {
 impl DesktopUi {
     /// A window running `ui`.
     pub fn new(ui: impl Ui) -> Self {
-        Self::from_source(Source::Given(Arc::new(ui)))
+        Self::from_source(GuiSource::given(ui))
     }
 
     /// A window with a form generated from the service's request schema (from its `/api/spec`).
     pub fn generated() -> Self {
-        Self::from_source(Source::FromServiceSchema)
+        Self::from_source(GuiSource::FromServiceSchema)
     }
 
-    fn from_source(source: Source) -> Self {
+    fn from_source(source: GuiSource) -> Self {
         Self {
             source,
             service_url: std::env::var("EASYMLSERVE_URL").ok().filter(|u| !u.is_empty()),
@@ -73,9 +66,9 @@ impl DesktopUi {
     /// Builds the app state, fetching the service's spec for a generated form.
     pub fn into_app(self) -> Result<DesktopApp, DesktopError> {
         let url = self.service_url.unwrap_or_else(|| "http://127.0.0.1:8000".to_owned());
-        let ui: Arc<dyn DynUi> = match self.source {
-            Source::Given(ui) => ui,
-            Source::FromServiceSchema => {
+        let ui = match self.source {
+            GuiSource::Given(ui) => ui,
+            source @ GuiSource::FromServiceSchema => {
                 let mut client = Client::new(url.clone())?;
                 if let Some(key) = &self.api_key {
                     client = client.api_key(key)?;
@@ -84,8 +77,7 @@ impl DesktopUi {
                     .enable_all()
                     .build()
                     .map_err(DesktopError::Runtime)?;
-                let spec = runtime.block_on(client.spec())?;
-                generated_ui(&spec)
+                runtime.block_on(source.resolve(|| client.spec()))?
             }
         };
         Ok(DesktopApp::new(ui, url, self.api_key))
