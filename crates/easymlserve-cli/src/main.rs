@@ -8,9 +8,11 @@
 //! `easymlserve call --url http://127.0.0.1:8000 --data @request.json` (`--async`: as a job, with a
 //! progress bar on standard error; Ctrl-C cancels it)
 //! `easymlserve ui --url http://gpu-box:8000` (desktop window; `--web` for a browser GUI instead)
+//! `easymlserve init NAME [--python | --onnx FILE]` (a new project that builds, tests and serves a GUI)
 
 mod call;
 mod deploy;
+mod init;
 mod model_dir;
 
 use std::path::PathBuf;
@@ -56,6 +58,10 @@ enum Command {
         #[arg(long, default_value_t = 60.0)]
         timeout_secs: f64,
     },
+    /// Write a new project NAME: a Rust crate with a service, its test and a README (the default), a
+    /// Python service with its requirements (`--python`), or an ONNX model with its serve command
+    /// (`--onnx FILE`). Each builds, passes its test and serves a generated GUI at /ui/ as written.
+    Init(init::InitCommand),
     /// Write deployment files: Kubernetes manifests, KServe resources or a Dockerfile.
     #[command(subcommand)]
     Deploy(Box<deploy::DeployCommand>),
@@ -172,6 +178,18 @@ fn main() -> ExitCode {
             background,
         })),
         Command::Openapi { url } => Box::pin(print_openapi(url)),
+        Command::Init(init) => {
+            return match init.run() {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
