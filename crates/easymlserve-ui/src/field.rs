@@ -112,5 +112,34 @@ mod tests {
         assert_eq!(form.input_for_field("repeat").as_deref(), Some("repeat"));
         assert_eq!(form.input_for_field("points[1].lat").as_deref(), Some("points"));
         assert_eq!(form.input_for_field("other"), None);
+
+        let filled = serde_json::json!({
+            "type": "object",
+            "x-easymlserve-widget": {"widget": "time_series_csv", "fills": ["time", "energy"]},
+            "properties": {
+                "time": {"type": "array", "items": {"type": "string"}},
+                "energy": {"type": "array", "items": {"type": "number"}},
+                "models": {"type": "array", "items": {"enum": ["LR", "RF"]}},
+            },
+            "required": ["time", "energy", "models"],
+        });
+        let csv = crate::UiSession::new(std::sync::Arc::new(crate::SchemaUi::from_schema("t", "", &filled)));
+        assert_eq!(
+            csv.input_names(),
+            ["csv", "models"],
+            "the filled fields have no input of their own"
+        );
+        assert_eq!(csv.input_for_field("time[3]").as_deref(), Some("csv"));
+        assert_eq!(csv.input_for_field("energy[0]").as_deref(), Some("csv"));
+        assert_eq!(csv.input_for_field("models[1]").as_deref(), Some("models"));
+
+        let whole = serde_json::json!({"type": "array", "items": {"type": "number"}});
+        let body = crate::UiSession::new(std::sync::Arc::new(crate::SchemaUi::from_schema("t", "", &whole)));
+        assert_eq!(body.input_names().len(), 1);
+        assert_eq!(
+            body.input_for_field("[2]"),
+            body.input_names().first().cloned(),
+            "one editor holds the body"
+        );
     }
 }

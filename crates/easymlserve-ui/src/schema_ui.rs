@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use easymlserve_core::ServiceSpec;
 
-use super::schema_inputs::{Binding, Target, bindings, encode};
+use super::schema_inputs::{Binding, Encoding, Target, bindings, encode};
 use super::schema_outputs::{Shown, plan, present};
 use super::{Input, InputValues, Output, OutputValues, Ui, UiError};
 
@@ -116,6 +116,21 @@ impl Ui for SchemaUi {
             }
         }
         Ok(Value::Object(body))
+    }
+
+    /// The input whose value made `field`: the whole-body editor, a CSV whose `fills` name the
+    /// field's top-level property, or the input bound to that property.
+    fn input_for_field(&self, field: &str) -> Option<String> {
+        let top = super::field::top_level(field);
+        self.bindings.iter().find_map(|binding| {
+            let input = binding.input.as_ref()?;
+            let made = match (&binding.target, &binding.encoding) {
+                (Target::Body, _) => true,
+                (_, Encoding::Fills(fields)) => fields.iter().any(|f| f == top),
+                (Target::Field(name), _) => name == top,
+            };
+            made.then(|| input.name.clone())
+        })
     }
 
     fn process_response(&self, request: &Value, response: Value) -> Result<OutputValues, UiError> {
