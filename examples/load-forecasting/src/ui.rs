@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use easymlserve::prelude::*;
-use easymlserve::ui::{FileOutput, Table};
+use easymlserve::ui::{FileOutput, Table, field};
 
 use crate::models::ModelKind;
 use crate::service::{ForecastRequest, ForecastResponse};
@@ -227,11 +227,27 @@ impl Ui for ForecastUi {
             .with("scores", OutputValue::Table(table))
             .with("download", OutputValue::File(FileOutput::csv("forecast.csv", csv))))
     }
+
+    /// The CSV fills `time` and `energy`, so the server's 422 on `time[3]` shows under it.
+    fn input_for_field(&self, path: &str) -> Option<String> {
+        match field::top_level(path) {
+            "time" | "energy" => Some("csv".to_owned()),
+            _ => field::input_named_by(path, &self.inputs()),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{ForecastUi, Ui, thousands};
+
+    #[test]
+    fn errors_on_the_fields_the_csv_fills_land_on_the_csv() {
+        assert_eq!(ForecastUi.input_for_field("time[3]").as_deref(), Some("csv"));
+        assert_eq!(ForecastUi.input_for_field("energy").as_deref(), Some("csv"));
+        assert_eq!(ForecastUi.input_for_field("models[0]").as_deref(), Some("models"));
+        assert_eq!(ForecastUi.input_for_field("horizon"), None);
+    }
 
     #[test]
     fn groups_thousands() {
