@@ -3,8 +3,15 @@
 //! Python worker processes and ONNX files. A backend's spec is known only once it is loaded, so
 //! validation, the OpenAPI document and generated GUIs are built from what it reports at run time.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bytes::Bytes;
 use easymlserve_core::{Context, ServiceError, ServiceSpec};
+
+/// The future of one asynchronous run ([`Backend::run_async`]): owns what it needs, runs on the
+/// server's runtime.
+pub type RunFuture = Pin<Box<dyn Future<Output = Result<Bytes, ModelError>> + Send + 'static>>;
 
 /// Why a backend failed to load. The server stays up, not ready, and shows the message in
 /// `/health/ready`.
@@ -134,6 +141,25 @@ pub trait Backend: Send + Sync + 'static {
     /// request instead of handing it to a worker (no timeout, no batching then).
     fn runs_inline(&self) -> bool {
         false
+    }
+
+    /// Whether a run mostly waits on something outside the process (a worker process, a socket), so
+    /// the engine should drive [`Backend::run_async`] on its runtime instead of handing requests to
+    /// worker threads. The queue bound still holds (workers plus queue capacity runs at once; 503
+    /// beyond). With dynamic batching on, the engine uses its worker threads and `run_batch` instead.
+    fn runs_async(&self) -> bool {
+        false
+    }
+
+    /// Answers one validated request on the runtime (used when [`Backend::runs_async`] says so). The
+    /// engine polls the future again as soon as the caller times out or goes away, after setting the
+    /// context's cancellation flag, so a future that checks the flag whenever it is polled learns of
+    /// the cancellation at once. The default fails: a backend that says it runs async implements it.
+    fn run_async(&self, item: Item) -> RunFuture {
+        drop(item);
+        Box::pin(std::future::ready(Err(ModelError::Failed(
+            "this backend has no asynchronous run".to_owned(),
+        ))))
     }
 
     /// Called once when the server stops, after the last request: stop worker processes, flush.

@@ -29,7 +29,7 @@ mod typed;
 mod validate;
 
 pub use auth::ApiKeys;
-pub use backend::{Backend, Item, LoadError, ModelError};
+pub use backend::{Backend, Item, LoadError, ModelError, RunFuture};
 pub use config::{ConfigError, ENV_API_KEYS, ENV_API_KEYS_FILE, ServeArgs, ServerConfig};
 pub use cors::CorsOrigins;
 pub use deadline::BodyDeadlineExceeded;

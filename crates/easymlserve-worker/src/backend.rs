@@ -1,6 +1,11 @@
 //! `PythonBackend`: a Python service served by supervised worker processes, one model copy each.
 //! Loading starts them all in parallel and is done once every one has loaded its model; a request
 //! leases an idle worker; a crash fails that request only and the worker restarts in the background.
+//!
+//! Requests run on the server's runtime (`runs_async`): the task that read the request leases a
+//! worker, writes the frame and waits for the answer on the worker's socket, with no thread in
+//! between. Batches come from the engine's worker threads (`run_batch`), which drive the same code
+//! with `Handle::block_on`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use easymlserve_core::ServiceSpec;
-use easymlserve_server::{Backend, Item, LoadError, ModelError};
+use easymlserve_server::{Backend, Item, LoadError, ModelError, RunFuture};
 
 use crate::pool::Supervisor;
 use crate::process::{Launch, StartError, WorkerProcess};
@@ -71,6 +76,9 @@ struct Running {
     supervisor: Arc<Supervisor>,
     batching: bool,
     next_batch: AtomicU64,
+    runtime: tokio::runtime::Handle,
+    /// The runtime of a backend loaded outside one (kept alive with it); `None` under a server.
+    _own_runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl std::fmt::Debug for PythonBackend {
@@ -110,6 +118,7 @@ impl Backend for PythonBackend {
         if self.config.workers == 0 {
             return Err(LoadError::new("a Python service needs at least one worker process"));
         }
+        let (runtime, own_runtime) = runtime()?;
         let sdk = Sdk::extract()
             .map_err(|err| LoadError::new(format!("cannot write the Python SDK to a temporary directory: {err}")))?;
         let spawner =
@@ -133,7 +142,8 @@ impl Backend for PythonBackend {
                     let mut launch = launch.clone();
                     launch.worker_id = worker_id;
                     let spawner = &spawner;
-                    scope.spawn(move || WorkerProcess::start(&launch, spawner))
+                    let runtime = &runtime;
+                    scope.spawn(move || WorkerProcess::start(&launch, spawner, runtime))
                 })
                 .collect();
             handles
@@ -175,21 +185,33 @@ impl Backend for PythonBackend {
             return Err(LoadError::new("no Python worker started"));
         };
         let batching = spec.capabilities.batching;
-        let supervisor = Arc::new(Supervisor::new(launch, spawner, sdk, workers));
+        let supervisor = Arc::new(Supervisor::new(launch, spawner, sdk, workers, runtime.clone()));
         self.running = Some(Running {
             supervisor,
             batching,
             next_batch: AtomicU64::new(1),
+            runtime,
+            _own_runtime: own_runtime,
         });
         Ok(spec)
     }
 
+    fn runs_async(&self) -> bool {
+        true
+    }
+
+    fn run_async(&self, item: Item) -> RunFuture {
+        let supervisor = self.running().map(|running| Arc::clone(&running.supervisor));
+        let grace = self.config.cancel_grace;
+        Box::pin(async move { predict(&supervisor?, item, grace, None).await })
+    }
+
+    /// The blocking form (a caller on its own thread, outside the runtime): the same run, with the
+    /// cancellation flag checked every [`request::TICK`] since nobody polls the future on a cancel.
     fn run(&self, item: Item) -> Result<Bytes, ModelError> {
         let running = self.running()?;
-        let mut lease = running.supervisor.lease(|| item.ctx.is_cancelled())?;
-        let (outcome, health) = request::predict(lease.worker(), item, self.config.cancel_grace);
-        lease.finish(health);
-        outcome
+        let future = predict(&running.supervisor, item, self.config.cancel_grace, Some(request::TICK));
+        running.runtime.block_on(future)
     }
 
     fn run_batch(&self, items: Vec<Item>) -> Vec<Result<Bytes, ModelError>> {
@@ -200,15 +222,19 @@ impl Backend for PythonBackend {
         if !running.batching || items.len() < 2 {
             return items.into_iter().map(|item| self.run(item)).collect();
         }
-        let all_cancelled = || items.iter().all(|item| item.ctx.is_cancelled());
-        let mut lease = match running.supervisor.lease(all_cancelled) {
-            Ok(lease) => lease,
-            Err(err) => return vec![Err(err); items.len()],
-        };
         let batch_id = format!("batch-{:x}", running.next_batch.fetch_add(1, Ordering::Relaxed));
-        let (outcomes, health) = request::predict_batch(lease.worker(), items, batch_id, self.config.cancel_grace);
-        lease.finish(health);
-        outcomes
+        let grace = self.config.cancel_grace;
+        running.runtime.block_on(async move {
+            let all_cancelled = || items.iter().all(|item| item.ctx.is_cancelled());
+            let mut lease = match running.supervisor.lease(all_cancelled, Some(request::TICK)).await {
+                Ok(lease) => lease,
+                Err(err) => return vec![Err(err); items.len()],
+            };
+            let (outcomes, health) =
+                request::predict_batch(lease.worker(), items, batch_id, grace, Some(request::TICK)).await;
+            lease.finish(health);
+            outcomes
+        })
     }
 
     fn shutdown(&self) {
@@ -224,6 +250,35 @@ impl Drop for PythonBackend {
             running.supervisor.kill_all();
         }
     }
+}
+
+/// One request: lease a worker (giving up if the request is cancelled first), run, give it back.
+async fn predict(
+    supervisor: &Arc<Supervisor>,
+    item: Item,
+    grace: Duration,
+    tick: Option<Duration>,
+) -> Result<Bytes, ModelError> {
+    let mut lease = supervisor.lease(|| item.ctx.is_cancelled(), tick).await?;
+    let (outcome, health) = request::predict(lease.worker(), item, grace, tick).await;
+    lease.finish(health);
+    outcome
+}
+
+/// The runtime the workers' sockets live on: the server's (loading runs on one of its blocking
+/// threads), or one of the backend's own when it is loaded outside a runtime.
+fn runtime() -> Result<(tokio::runtime::Handle, Option<tokio::runtime::Runtime>), LoadError> {
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        return Ok((handle, None));
+    }
+    let own = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("easymlserve-python-io")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|err| LoadError::new(format!("cannot start the runtime of the worker sockets: {err}")))?;
+    Ok((own.handle().clone(), Some(own)))
 }
 
 fn log_start_failure(worker_id: usize, err: &StartError) {

@@ -1,5 +1,6 @@
 //! Frames on the worker socket: a 4-byte big-endian length, then that many bytes of JSON (one message).
-//! Blocking, on a `std::os::unix::net::UnixStream`: reads wait at most a given time and keep a partly
+//! Blocking, on a `std::os::unix::net::UnixStream` (the start-up handshake; requests use
+//! [`AsyncConnection`](crate::AsyncConnection)): reads wait at most a given time and keep a partly
 //! read frame for the next call, so the caller can check cancellation between reads without losing bytes.
 
 use std::io::{ErrorKind, Read, Write};
@@ -40,6 +41,19 @@ pub enum CodecError {
     Io(#[from] std::io::Error),
 }
 
+/// `message` as one frame: its length, then its JSON.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, CodecError> {
+    let mut frame = vec![0_u8; 4];
+    serde_json::to_writer(&mut frame, message)?;
+    let len = frame.len() - 4;
+    if len > MAX_FRAME {
+        return Err(CodecError::TooLarge(len));
+    }
+    let length = u32::try_from(len).map_err(|_| CodecError::TooLarge(len))?;
+    frame[..4].copy_from_slice(&length.to_be_bytes());
+    Ok(frame)
+}
+
 /// One end of a worker connection: writes messages, reads them back with a timeout.
 #[derive(Debug)]
 pub struct Connection {
@@ -60,16 +74,19 @@ impl Connection {
 
     /// Writes one message as a frame.
     pub fn send<T: Serialize>(&mut self, message: &T) -> Result<(), CodecError> {
-        let body = serde_json::to_vec(message)?;
-        if body.len() > MAX_FRAME {
-            return Err(CodecError::TooLarge(body.len()));
-        }
-        let length = u32::try_from(body.len()).map_err(|_| CodecError::TooLarge(body.len()))?;
-        let mut frame = Vec::with_capacity(4 + body.len());
-        frame.extend_from_slice(&length.to_be_bytes());
-        frame.extend_from_slice(&body);
+        let frame = encode(message)?;
         self.stream.write_all(&frame)?;
         Ok(())
+    }
+
+    /// A second handle on the same socket.
+    pub fn try_clone_stream(&self) -> std::io::Result<UnixStream> {
+        self.stream.try_clone()
+    }
+
+    /// The stream and the bytes read ahead of the next frame (to hand the connection on).
+    pub fn into_parts(self) -> (UnixStream, Vec<u8>) {
+        (self.stream, self.buffer)
     }
 
     /// Reads the next message, waiting at most `timeout`: `Ok(None)` when no whole frame arrived by

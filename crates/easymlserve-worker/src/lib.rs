@@ -25,13 +25,16 @@ pub mod codec;
 pub mod protocol;
 
 mod backend;
+mod output;
 mod pool;
 mod process;
 mod request;
 mod sdk;
 mod spawner;
+mod stream;
 
 pub use backend::{PythonBackend, PythonConfig};
 pub use codec::{CodecError, Connection, MAX_FRAME};
 pub use process::StartError;
 pub use protocol::PROTO_VERSION;
+pub use stream::AsyncConnection;

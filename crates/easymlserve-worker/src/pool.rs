@@ -1,5 +1,5 @@
 //! The supervisor of a service's worker processes: a pool of idle workers that requests lease one at a
-//! time (a `Mutex` and a `Condvar`), restarts with back-off for workers that crashed or had to be
+//! time (a `Mutex`, a `Notify` for waiting requests and a `Condvar` for the threads), restarts with back-off for workers that crashed or had to be
 //! killed (the others keep serving meanwhile), and an orderly shutdown that leaves no child behind.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use easymlserve_server::ModelError;
 
 use crate::process::{Launch, WorkerProcess};
+use crate::request::Cancelled;
 use crate::sdk::Sdk;
 use crate::spawner::Spawner;
 
@@ -17,8 +18,6 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// A worker that ran this long before it crashed counts as healthy: its back-off starts over.
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
-/// How often a waiting request checks whether it was cancelled.
-const WAIT_STEP: Duration = Duration::from_millis(25);
 
 /// What a request did to the worker it leased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +44,21 @@ pub(crate) struct Supervisor {
     sdk: Mutex<Option<Sdk>>,
     state: Mutex<State>,
     changed: Condvar,
+    /// Wakes requests waiting for a worker.
+    freed: tokio::sync::Notify,
+    runtime: tokio::runtime::Handle,
 }
 
 impl Supervisor {
     /// A supervisor of `workers` ready worker processes, started from `launch` (whose `worker_id` is
     /// replaced by each worker's).
-    pub(crate) fn new(launch: Launch, spawner: Spawner, sdk: Sdk, workers: Vec<WorkerProcess>) -> Self {
+    pub(crate) fn new(
+        launch: Launch,
+        spawner: Spawner,
+        sdk: Sdk,
+        workers: Vec<WorkerProcess>,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         let count = workers.len();
         Self {
             launch,
@@ -64,7 +72,15 @@ impl Supervisor {
                 backoff: vec![FIRST_BACKOFF; count],
             }),
             changed: Condvar::new(),
+            freed: tokio::sync::Notify::new(),
+            runtime,
         }
+    }
+
+    /// Tells the threads and the waiting requests that the state changed.
+    fn notify(&self) {
+        self.changed.notify_all();
+        self.freed.notify_waiters();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -72,28 +88,37 @@ impl Supervisor {
     }
 
     /// Waits for an idle worker and leases it; gives up when `cancelled()` turns true (the request
-    /// timed out or its caller left) or the server stops.
-    pub(crate) fn lease(self: &Arc<Self>, cancelled: impl Fn() -> bool) -> Result<Lease, ModelError> {
-        let mut state = self.lock();
+    /// timed out or its caller left; checked on every poll, and every `tick` if given) or the server
+    /// stops.
+    pub(crate) async fn lease(
+        self: &Arc<Self>,
+        cancelled: impl Fn() -> bool + Unpin,
+        tick: Option<Duration>,
+    ) -> Result<Lease, ModelError> {
+        let mut cancelled = Cancelled::new(cancelled, tick);
         loop {
-            if state.stopping {
-                return Err(ModelError::Failed("the server is shutting down".to_owned()));
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            // Registered before the state is looked at, so a worker given back now is not missed.
+            freed.as_mut().enable();
+            {
+                let mut state = self.lock();
+                if state.stopping {
+                    return Err(ModelError::Failed("the server is shutting down".to_owned()));
+                }
+                if let Some(worker) = state.idle.pop() {
+                    state.busy += 1;
+                    return Ok(Lease {
+                        supervisor: Arc::clone(self),
+                        worker: Some(worker),
+                    });
+                }
             }
-            if let Some(worker) = state.idle.pop() {
-                state.busy += 1;
-                return Ok(Lease {
-                    supervisor: Arc::clone(self),
-                    worker: Some(worker),
-                });
+            tokio::select! {
+                biased;
+                () = &mut cancelled => return Err(ModelError::Cancelled),
+                () = freed => {}
             }
-            if cancelled() {
-                return Err(ModelError::Cancelled);
-            }
-            state = self
-                .changed
-                .wait_timeout(state, WAIT_STEP)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
         }
     }
 
@@ -102,7 +127,7 @@ impl Supervisor {
         state.busy -= 1;
         state.idle.push(worker);
         drop(state);
-        self.changed.notify_all();
+        self.notify();
     }
 
     /// Kills `worker` and starts a new one in its place in the background, after its back-off.
@@ -115,13 +140,13 @@ impl Supervisor {
         state.busy -= 1;
         if state.stopping {
             drop(state);
-            self.changed.notify_all();
+            self.notify();
             return;
         }
         state.restarting += 1;
         let delay = next_backoff(&mut state.backoff[worker_id], uptime);
         drop(state);
-        self.changed.notify_all();
+        self.notify();
         tracing::warn!(
             worker = worker_id,
             delay_ms = delay.as_millis() as u64,
@@ -145,7 +170,7 @@ impl Supervisor {
             if !self.sleep_unless_stopping(delay) {
                 break;
             }
-            match WorkerProcess::start(&launch, &self.spawner) {
+            match WorkerProcess::start(&launch, &self.spawner, &self.runtime) {
                 Ok((worker, _)) => {
                     let mut state = self.lock();
                     if state.stopping {
@@ -157,7 +182,7 @@ impl Supervisor {
                     state.idle.push(worker);
                     state.restarting -= 1;
                     drop(state);
-                    self.changed.notify_all();
+                    self.notify();
                     return;
                 }
                 Err(err) => {
@@ -171,7 +196,7 @@ impl Supervisor {
             }
         }
         self.lock().restarting -= 1;
-        self.changed.notify_all();
+        self.notify();
     }
 
     /// Sleeps `delay`, or less if the server stops; false when it stops.
@@ -206,7 +231,7 @@ impl Supervisor {
         let until = Instant::now() + drain;
         let mut state = self.lock();
         state.stopping = true;
-        self.changed.notify_all();
+        self.notify();
         while state.busy > 0 {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -239,7 +264,7 @@ impl Supervisor {
         state.stopping = true;
         let idle = std::mem::take(&mut state.idle);
         drop(state);
-        self.changed.notify_all();
+        self.notify();
         drop(idle);
         let left = self.spawner.groups().kill_all();
         if left > 0 {

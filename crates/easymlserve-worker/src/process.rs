@@ -4,8 +4,8 @@
 //! its whole group when it misbehaves or is dropped.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, ErrorKind, Read};
-use std::os::unix::net::UnixListener;
+use std::io::{ErrorKind, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -17,12 +17,11 @@ use easymlserve_core::{ServiceInfo, ServiceSpec};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 use nix::unistd::Pid;
 
-use crate::codec::{CodecError, Connection};
+use crate::codec::{CodecError, Connection, encode};
+use crate::output::{STDERR_TAIL, copy_lines, wait_for_copiers};
 use crate::protocol::{FromWorker, PROTO_VERSION, ToWorker};
 use crate::spawner::{Groups, Spawner};
-
-/// The stderr lines kept to explain a worker that died while starting.
-const STDERR_TAIL: usize = 20;
+use crate::stream::AsyncConnection;
 
 /// How often the start-up checks whether the child has exited while it waits for it.
 const POLL: Duration = Duration::from_millis(20);
@@ -107,7 +106,12 @@ pub struct WorkerProcess {
     pid: u32,
     child: Option<Child>,
     groups: Arc<Groups>,
-    conn: Connection,
+    /// The blocking connection of the handshake, until the worker is ready.
+    conn: Option<Connection>,
+    /// The connection requests use once the worker is ready.
+    running: Option<AsyncConnection>,
+    /// A second handle on the socket, for `shutdown` from a thread without a runtime.
+    control: Option<UnixStream>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     copiers: Vec<JoinHandle<()>>,
     started: Instant,
@@ -116,8 +120,13 @@ pub struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// Starts a worker and waits until its model is loaded; returns it with the spec it reported.
-    pub fn start(launch: &Launch, spawner: &Spawner) -> Result<(Self, ServiceSpec), StartError> {
+    /// Starts a worker and waits until its model is loaded; returns it with the spec it reported. Its
+    /// request connection is registered with `runtime`.
+    pub fn start(
+        launch: &Launch,
+        spawner: &Spawner,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<(Self, ServiceSpec), StartError> {
         let deadline = Instant::now() + launch.start_timeout;
         let spawn_error = |source| StartError::Spawn {
             python: launch.python_bin.display().to_string(),
@@ -160,15 +169,31 @@ impl WorkerProcess {
             pid,
             child: starting.child.take(),
             groups: Arc::clone(&starting.groups),
-            conn,
+            conn: Some(conn),
+            running: None,
+            control: None,
             stderr_tail: Arc::clone(&starting.stderr_tail),
             copiers: std::mem::take(&mut starting.copiers),
             started: Instant::now(),
             _dir: dir,
         };
         let spec = worker.handshake(deadline, launch.start_timeout)?;
+        worker.go_async(runtime)?;
         worker.started = Instant::now();
         Ok((worker, spec))
+    }
+
+    /// Moves the connection onto the runtime, keeping a blocking handle for `shutdown`.
+    fn go_async(&mut self, runtime: &tokio::runtime::Handle) -> Result<(), StartError> {
+        let protocol = |err: &dyn std::fmt::Display| StartError::Protocol(err.to_string());
+        let conn = self
+            .conn
+            .take()
+            .ok_or_else(|| StartError::Protocol("the connection is gone".to_owned()))?;
+        self.control = Some(conn.try_clone_stream().map_err(|err| protocol(&err))?);
+        let _context = runtime.enter();
+        self.running = Some(AsyncConnection::from_connection(conn).map_err(|err| protocol(&err))?);
+        Ok(())
     }
 
     fn handshake(&mut self, deadline: Instant, timeout: Duration) -> Result<ServiceSpec, StartError> {
@@ -198,10 +223,14 @@ impl WorkerProcess {
             )));
         }
         tracing::info!(worker = self.worker_id, pid, %python, %sdk_version, "worker connected, loading the model");
-        self.send(&ToWorker::Init {
+        let init = ToWorker::Init {
             worker_id: self.worker_id,
-        })
-        .map_err(|err| self.broken(&err))?;
+        };
+        let sent = match self.conn.as_mut() {
+            Some(conn) => conn.send(&init),
+            None => Err(CodecError::Closed),
+        };
+        sent.map_err(|err| self.broken(&err))?;
         match self.recv_until(deadline, timeout)? {
             FromWorker::Ready {
                 info,
@@ -237,7 +266,11 @@ impl WorkerProcess {
                     stderr: self.stderr_tail(),
                 });
             }
-            match self.conn.recv::<FromWorker>(Duration::from_millis(100)) {
+            let read = match self.conn.as_mut() {
+                Some(conn) => conn.recv::<FromWorker>(Duration::from_millis(100)),
+                None => Err(CodecError::Closed),
+            };
+            match read {
                 Ok(Some(message)) => return Ok(message),
                 Ok(None) => {}
                 Err(err) => return Err(self.broken(&err)),
@@ -277,13 +310,19 @@ impl WorkerProcess {
     }
 
     /// Sends one message.
-    pub fn send(&mut self, message: &ToWorker) -> Result<(), CodecError> {
-        self.conn.send(message)
+    pub async fn send(&mut self, message: &ToWorker) -> Result<(), CodecError> {
+        match self.running.as_mut() {
+            Some(conn) => conn.send(message).await,
+            None => Err(CodecError::Closed),
+        }
     }
 
-    /// Reads the next message, waiting at most `timeout`.
-    pub fn recv(&mut self, timeout: Duration) -> Result<Option<FromWorker>, CodecError> {
-        self.conn.recv(timeout)
+    /// Reads the next message (cancel-safe).
+    pub async fn recv(&mut self) -> Result<FromWorker, CodecError> {
+        match self.running.as_mut() {
+            Some(conn) => conn.recv().await,
+            None => Err(CodecError::Closed),
+        }
     }
 
     /// How the process ended, if it has (without reaping it).
@@ -308,16 +347,14 @@ impl WorkerProcess {
     /// its group.
     pub fn stop(mut self, grace: Duration) {
         let deadline = Instant::now() + grace;
-        if self.send(&ToWorker::Shutdown).is_ok() {
-            while Instant::now() < deadline {
-                if self.exit_status().is_some() {
-                    break;
-                }
-                match self.conn.recv::<FromWorker>(POLL) {
-                    // `bye`, or the end of the stream: the process is on its way out.
-                    Ok(_) => {}
-                    Err(_) => std::thread::sleep(POLL),
-                }
+        // The socket is non-blocking now; a frame this small fits its buffer. `bye` stays unread.
+        let sent = match (self.control.as_mut(), encode(&ToWorker::Shutdown)) {
+            (Some(control), Ok(frame)) => control.write_all(&frame).is_ok(),
+            _ => false,
+        };
+        if sent {
+            while Instant::now() < deadline && self.exit_status().is_none() {
+                std::thread::sleep(Duration::from_millis(5));
             }
         }
         match self.exit_status() {
@@ -445,50 +482,4 @@ fn python_path(sdk_dir: &Path) -> std::ffi::OsString {
         paths.extend(std::env::split_paths(&existing));
     }
     std::env::join_paths(paths).unwrap_or_else(|_| sdk_dir.as_os_str().to_owned())
-}
-
-/// Copies a child's output into the log line by line (stdout at info, stderr at warn, keeping the
-/// last lines of stderr in `tail`).
-fn copy_lines(
-    output: impl Read + Send + 'static,
-    worker: usize,
-    pid: u32,
-    tail: Option<Arc<Mutex<VecDeque<String>>>>,
-) -> Option<JoinHandle<()>> {
-    let stream = if tail.is_some() { "stderr" } else { "stdout" };
-    std::thread::Builder::new()
-        .name(format!("easymlserve-worker-{worker}-{stream}"))
-        .spawn(move || {
-            let mut reader = BufReader::new(output);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                let text = String::from_utf8_lossy(&line);
-                let text = text.trim_end_matches(['\n', '\r']);
-                match &tail {
-                    Some(tail) => {
-                        tracing::warn!(worker, pid, stream, "{text}");
-                        let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-                        if tail.len() == STDERR_TAIL {
-                            tail.pop_front();
-                        }
-                        tail.push_back(text.to_owned());
-                    }
-                    None => tracing::info!(worker, pid, stream, "{text}"),
-                }
-            }
-        })
-        .ok()
-}
-
-/// Waits up to `limit` for the output copiers to reach the end of the child's output.
-fn wait_for_copiers(copiers: &[JoinHandle<()>], limit: Duration) {
-    let started = Instant::now();
-    while started.elapsed() < limit && !copiers.iter().all(JoinHandle::is_finished) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }

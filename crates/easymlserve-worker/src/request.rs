@@ -1,8 +1,18 @@
-//! One request (or one batch) on a leased worker: send `predict`, pass progress on, read the outcome
-//! with short waits that check the cancellation flag in between, send `cancel` when it is set, and
-//! map what the worker answered (or that it died) to a [`ModelError`].
+//! One request (or one batch) on a leased worker: send `predict`, pass progress on, wait for the
+//! outcome on the runtime while watching the cancellation flag, send `cancel` when it is set, and map
+//! what the worker answered (or that it died) to a [`ModelError`].
+//!
+//! The flag is a plain atomic: the engine sets it and polls the request's future again at once (see
+//! `Backend::run_async`), and [`Cancelled`] checks it on every poll, so a cancel reaches the worker
+//! without any timer. A blocking caller (a batch on an engine thread) has nobody to poll it again: it
+//! passes a `tick` to check the flag that often.
 
-use std::time::{Duration, Instant};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use easymlserve_server::{Item, ModelError};
@@ -13,43 +23,82 @@ use crate::pool::Health;
 use crate::process::WorkerProcess;
 use crate::protocol::{BatchEntry, ErrorDetail, FromWorker, ToWorker};
 
-/// How long one read waits before the cancellation flag is checked again.
-const POLL: Duration = Duration::from_millis(20);
+/// How often a blocking caller checks the cancellation flag.
+pub(crate) const TICK: Duration = Duration::from_millis(20);
 
-/// What one read of the worker's answer gave.
-enum Answer {
-    /// An outcome for the request.
-    Outcome(FromWorker),
-    /// Nothing yet.
-    Nothing,
+/// Resolves once `check()` is true: checked whenever it is polled, and every `tick` if there is one.
+pub(crate) struct Cancelled<F> {
+    check: F,
+    tick: Option<Pin<Box<tokio::time::Sleep>>>,
+    every: Option<Duration>,
+}
+
+impl<F: Fn() -> bool + Unpin> Cancelled<F> {
+    pub(crate) fn new(check: F, every: Option<Duration>) -> Self {
+        Self {
+            check,
+            tick: every.map(|every| Box::pin(tokio::time::sleep(every))),
+            every,
+        }
+    }
+}
+
+impl<F: Fn() -> bool + Unpin> Future for Cancelled<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            if (this.check)() {
+                return Poll::Ready(());
+            }
+            let (Some(tick), Some(every)) = (this.tick.as_mut(), this.every) else {
+                return Poll::Pending;
+            };
+            if tick.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            tick.as_mut().reset(Instant::now() + every);
+        }
+    }
 }
 
 /// Runs one request on `worker`. On cancellation, sends `cancel` and waits up to `grace` for the
 /// worker to stop; a worker that does not is reported broken (to be killed and restarted).
-pub(crate) fn predict(worker: &mut WorkerProcess, item: Item, grace: Duration) -> (Result<Bytes, ModelError>, Health) {
+pub(crate) async fn predict(
+    worker: &mut WorkerProcess,
+    item: Item,
+    grace: Duration,
+    tick: Option<Duration>,
+) -> (Result<Bytes, ModelError>, Health) {
     let Item { request, ctx, .. } = item;
     let id = ctx.id().to_string();
     let deadline_ms = ctx
         .remaining()
         .map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
-    let sent = worker.send(&ToWorker::Predict {
-        id: id.clone(),
-        input: request,
-        deadline_ms,
-    });
+    let sent = worker
+        .send(&ToWorker::Predict {
+            id: id.clone(),
+            input: request,
+            deadline_ms,
+        })
+        .await;
     match sent {
         Ok(()) => {}
         Err(CodecError::TooLarge(size)) => return (Err(too_large(size)), Health::Healthy),
-        Err(err) => return crashed(worker, &id, &err),
+        Err(err) => return crashed(worker, &id, &err).await,
     }
+    let mut cancelled = Cancelled::new(|| ctx.is_cancelled(), tick);
     loop {
-        if ctx.is_cancelled() {
-            return (Err(ModelError::Cancelled), cancel(worker, &id, grace));
-        }
-        let message = match next(worker, &id) {
-            Ok(Answer::Nothing) => continue,
-            Ok(Answer::Outcome(message)) => message,
-            Err(err) => return crashed(worker, &id, &err),
+        let read = tokio::select! {
+            biased;
+            () = &mut cancelled => None,
+            read = next(worker, &id) => Some(read),
+        };
+        let message = match read {
+            None => return (Err(ModelError::Cancelled), cancel(worker, &id, grace).await),
+            Some(Ok(message)) => message,
+            Some(Err(err)) => return crashed(worker, &id, &err).await,
         };
         match message {
             FromWorker::Progress { fraction, message, .. } => match fraction {
@@ -82,11 +131,12 @@ pub(crate) fn predict(worker: &mut WorkerProcess, item: Item, grace: Duration) -
 
 /// Runs several requests as one `predict_batch` on `worker` (which said it batches). The batch is
 /// cancelled only when every one of its requests is.
-pub(crate) fn predict_batch(
+pub(crate) async fn predict_batch(
     worker: &mut WorkerProcess,
     items: Vec<Item>,
     batch_id: String,
     grace: Duration,
+    tick: Option<Duration>,
 ) -> (Vec<Result<Bytes, ModelError>>, Health) {
     let count = items.len();
     let mut contexts = Vec::with_capacity(count);
@@ -97,27 +147,32 @@ pub(crate) fn predict_batch(
         contexts.push(ctx);
     }
     let all = |outcome: Result<Bytes, ModelError>| vec![outcome; count];
-    let sent = worker.send(&ToWorker::PredictBatch {
-        id: batch_id.clone(),
-        inputs,
-    });
+    let sent = worker
+        .send(&ToWorker::PredictBatch {
+            id: batch_id.clone(),
+            inputs,
+        })
+        .await;
     match sent {
         Ok(()) => {}
         Err(CodecError::TooLarge(size)) => return (all(Err(too_large(size))), Health::Healthy),
         Err(err) => {
-            let (outcome, health) = crashed(worker, &batch_id, &err);
+            let (outcome, health) = crashed(worker, &batch_id, &err).await;
             return (all(outcome), health);
         }
     }
+    let mut cancelled = Cancelled::new(|| contexts.iter().all(easymlserve_core::Context::is_cancelled), tick);
     loop {
-        if contexts.iter().all(easymlserve_core::Context::is_cancelled) {
-            return (all(Err(ModelError::Cancelled)), cancel(worker, &batch_id, grace));
-        }
-        let message = match next(worker, &batch_id) {
-            Ok(Answer::Nothing) => continue,
-            Ok(Answer::Outcome(message)) => message,
-            Err(err) => {
-                let (outcome, health) = crashed(worker, &batch_id, &err);
+        let read = tokio::select! {
+            biased;
+            () = &mut cancelled => None,
+            read = next(worker, &batch_id) => Some(read),
+        };
+        let message = match read {
+            None => return (all(Err(ModelError::Cancelled)), cancel(worker, &batch_id, grace).await),
+            Some(Ok(message)) => message,
+            Some(Err(err)) => {
+                let (outcome, health) = crashed(worker, &batch_id, &err).await;
                 return (all(outcome), health);
             }
         };
@@ -164,43 +219,46 @@ pub(crate) fn predict_batch(
     }
 }
 
-/// Reads one message about request `id`, waiting at most [`POLL`]; messages about other (earlier,
+/// Reads the next message about request `id` (cancel-safe); messages about other (earlier,
 /// cancelled) requests are skipped.
-fn next(worker: &mut WorkerProcess, id: &str) -> Result<Answer, CodecError> {
-    match worker.recv(POLL)? {
-        None => Ok(Answer::Nothing),
-        Some(message) => match message.request_id() {
+async fn next(worker: &mut WorkerProcess, id: &str) -> Result<FromWorker, CodecError> {
+    loop {
+        let message = worker.recv().await?;
+        match message.request_id() {
             Some(other) if other != id => {
                 tracing::debug!(worker = worker.worker_id(), request_id = %other, kind = message.kind(), "skipping a late message");
-                Ok(Answer::Nothing)
             }
-            _ => Ok(Answer::Outcome(message)),
-        },
+            _ => return Ok(message),
+        }
     }
 }
 
 /// Sends `cancel` for `id` and waits up to `grace` for the worker to stop working on it.
-fn cancel(worker: &mut WorkerProcess, id: &str, grace: Duration) -> Health {
-    if let Err(err) = worker.send(&ToWorker::Cancel { id: id.to_owned() }) {
+async fn cancel(worker: &mut WorkerProcess, id: &str, grace: Duration) -> Health {
+    if let Err(err) = worker.send(&ToWorker::Cancel { id: id.to_owned() }).await {
         return Health::Broken(format!("it could not be sent `cancel` for {id}: {err}"));
     }
-    let until = Instant::now() + grace;
-    while Instant::now() < until {
-        match next(worker, id) {
-            Ok(Answer::Outcome(
-                FromWorker::Cancelled { .. }
-                | FromWorker::Done { .. }
-                | FromWorker::Failed { .. }
-                | FromWorker::DoneBatch { .. },
-            )) => return Health::Healthy,
-            Ok(_) => {}
-            Err(err) => return Health::Broken(format!("it failed after `cancel` for {id}: {err}")),
+    let waited = tokio::time::timeout(grace, async {
+        loop {
+            match next(worker, id).await {
+                Ok(
+                    FromWorker::Cancelled { .. }
+                    | FromWorker::Done { .. }
+                    | FromWorker::Failed { .. }
+                    | FromWorker::DoneBatch { .. },
+                ) => return Health::Healthy,
+                Ok(_) => {}
+                Err(err) => return Health::Broken(format!("it failed after `cancel` for {id}: {err}")),
+            }
         }
-    }
-    Health::Broken(format!(
-        "it did not stop {id} within {}s of `cancel`",
-        grace.as_secs_f64()
-    ))
+    })
+    .await;
+    waited.unwrap_or_else(|_| {
+        Health::Broken(format!(
+            "it did not stop {id} within {}s of `cancel`",
+            grace.as_secs_f64()
+        ))
+    })
 }
 
 /// A request that cannot go to the worker because its frame would be over 64 MiB (nothing was sent,
@@ -212,12 +270,12 @@ fn too_large(size: usize) -> ModelError {
 }
 
 /// The request's outcome when the worker died or its connection broke.
-fn crashed(worker: &mut WorkerProcess, id: &str, err: &CodecError) -> (Result<Bytes, ModelError>, Health) {
+async fn crashed(worker: &mut WorkerProcess, id: &str, err: &CodecError) -> (Result<Bytes, ModelError>, Health) {
     // The end of the stream usually comes just before the exit status: give it a moment.
     let since = Instant::now();
     let mut status = worker.exit_status();
     while status.is_none() && since.elapsed() < Duration::from_millis(500) {
-        std::thread::sleep(Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
         status = worker.exit_status();
     }
     let ended = status.unwrap_or_else(|| format!("broke its connection ({err})"));

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use easymlserve_core::ServiceSpec;
 use easymlserve_server::{
-    AppState, Backend, Event, Item, LoadError, ModelError, Readiness, Server, ServerConfig, Submit,
+    AppState, Backend, Event, ExecError, Item, LoadError, ModelError, Readiness, RunFuture, Server, ServerConfig,
+    Submit,
 };
 use easymlserve_worker::{PythonBackend, PythonConfig};
 use nix::sys::signal::{Signal, kill};
@@ -64,6 +65,14 @@ impl Backend for Shared {
 
     fn run(&self, item: Item) -> Result<Bytes, ModelError> {
         self.0.read().unwrap_or_else(PoisonError::into_inner).run(item)
+    }
+
+    fn runs_async(&self) -> bool {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).runs_async()
+    }
+
+    fn run_async(&self, item: Item) -> RunFuture {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).run_async(item)
     }
 
     fn run_batch(&self, items: Vec<Item>) -> Vec<Result<Bytes, ModelError>> {
@@ -416,6 +425,91 @@ async fn a_model_that_stops_when_cancelled_keeps_its_worker() {
     assert!(alive(pid), "the worker that stopped in time was not killed");
     let pids = served.wait_for_pids(2, &[]).await;
     assert!(pids.contains(&pid), "{pids:?} lacks {pid}");
+}
+
+/// A caller that goes away while its request runs (well before the timeout) cancels it in the model:
+/// the engine polls the request's task again when the caller leaves, which sends `cancel` at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_leaves_cancels_the_running_model_before_the_timeout() {
+    let Some(python) = python_bin() else { return };
+    let config = ServerConfig {
+        timeout: Duration::from_secs(60),
+        ..server_config()
+    };
+    let served = Served::start(python, "toolbox.py", config, Duration::from_secs(30)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("pid");
+    let request = json!({"action": "cancellable", "text": marker.display().to_string(), "seconds": 60});
+    let engine = served.state.engine();
+    let execution = engine
+        .submit(engine.validate(request).unwrap(), Submit::default())
+        .unwrap();
+    let pid = pid_in(&marker).await;
+    drop(execution);
+    let seen = dir.path().join("pid.cancelled");
+    let mut waited = 0;
+    while !seen.exists() {
+        assert!(waited < 500, "the model never saw the cancel of a caller that left");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    // The model stopped when asked: its worker is kept and serves again.
+    let pids = served.wait_for_pids(2, &[]).await;
+    assert!(pids.contains(&pid), "{pids:?} lacks {pid}");
+    assert!(alive(pid));
+}
+
+/// The queue bound holds for a Python service too: 2 workers and a queue of 1 take three requests at
+/// once, and a fourth is refused (503 queue_full) at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_a_python_request_at_once() {
+    let Some(python) = python_bin() else { return };
+    let config = ServerConfig {
+        queue_capacity: 1,
+        timeout: Duration::from_secs(60),
+        ..server_config()
+    };
+    let served = Served::start(python, "toolbox.py", config, Duration::from_secs(5)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = served.state.engine();
+    let running: Vec<_> = (0..3)
+        .map(|i| {
+            let marker = dir.path().join(format!("pid{i}"));
+            let request = json!({"action": "cancellable", "text": marker.display().to_string(), "seconds": 60});
+            engine
+                .submit(engine.validate(request).unwrap(), Submit::default())
+                .unwrap()
+        })
+        .collect();
+    pid_in(&dir.path().join("pid0")).await;
+    let refused = engine.submit(
+        engine
+            .validate(json!({"action": "echo", "text": "one too many"}))
+            .unwrap(),
+        Submit::default(),
+    );
+    assert!(
+        matches!(refused, Err(ExecError::QueueFull { capacity: 1 })),
+        "{refused:?}"
+    );
+    let (status, body) = served.post(json!({"action": "echo", "text": "over HTTP"})).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (503, Some("queue_full")),
+        "{body}"
+    );
+    // Once those callers leave, their slots are free again.
+    drop(running);
+    let mut answered = false;
+    for _ in 0..250 {
+        let (status, _) = served.post(json!({"action": "echo", "text": "later"})).await;
+        if status == 200 {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(answered, "the slots of the callers that left were not freed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

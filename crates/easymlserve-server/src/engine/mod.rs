@@ -8,6 +8,7 @@ mod error;
 mod execution;
 mod job;
 mod pool;
+mod task;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -79,6 +80,8 @@ struct Loaded {
     spec: Arc<ServiceSpec>,
     validator: Validator,
     inline: bool,
+    /// Runs requests as tasks on the runtime ([`Backend::runs_async`]), not on worker threads.
+    tasks: bool,
 }
 
 /// The model and the workers that run it.
@@ -87,6 +90,8 @@ pub struct Engine {
     unloaded: Mutex<Option<Box<dyn Backend>>>,
     loaded: OnceLock<Loaded>,
     queue: RwLock<Option<SyncSender<Job>>>,
+    /// For an asynchronous backend: one permit per request running or waiting (workers plus queue).
+    slots: RwLock<Option<Arc<tokio::sync::Semaphore>>>,
     size: PoolSize,
     metrics: Arc<Metrics>,
     workers: OnceLock<usize>,
@@ -112,6 +117,7 @@ impl Engine {
             unloaded: Mutex::new(Some(backend)),
             loaded: OnceLock::new(),
             queue: RwLock::new(None),
+            slots: RwLock::new(None),
             size,
             metrics,
             workers: OnceLock::new(),
@@ -212,10 +218,15 @@ impl Engine {
             tracing::warn!("the service runs inline, but batching is on: using the worker pool");
             inline = false;
         }
+        let tasks = !inline && backend.runs_async() && self.size.batch.max_size <= 1;
         if inline {
             // The runtime's threads run the model: report them as the workers.
             let threads = tokio::runtime::Handle::try_current().map_or(1, |h| h.metrics().num_workers());
             let _ = self.workers.set(threads);
+        } else if tasks {
+            let permits = self.size.workers + self.size.queue_capacity;
+            *write(&self.slots) = Some(Arc::new(tokio::sync::Semaphore::new(permits)));
+            let _ = self.workers.set(self.size.workers);
         } else {
             let (tx, rx) = sync_channel::<Job>(self.size.queue_capacity);
             let shared = Arc::new(pool::Shared {
@@ -231,6 +242,7 @@ impl Engine {
             spec,
             validator,
             inline,
+            tasks,
         });
     }
 
@@ -242,6 +254,7 @@ impl Engine {
     /// Drops the queue so idle workers exit, and tells the backend the server stops.
     pub(crate) fn close(&self) {
         write(&self.queue).take();
+        write(&self.slots).take();
         if let Some(loaded) = self.loaded.get() {
             loaded.backend.shutdown();
         }
@@ -335,7 +348,11 @@ impl Engine {
             ticket: Arc::clone(&ticket),
             reply,
         };
-        let seq = self.enqueue(job)?;
+        let seq = if loaded.tasks {
+            self.spawn_task(loaded, job)?
+        } else {
+            self.enqueue(job)?
+        };
         Ok(Execution::queued(Parts {
             id,
             progress,

@@ -153,7 +153,7 @@ impl QueueOrder {
     }
 
     /// A worker took request `seq` out of the queue.
-    fn taken(&self, seq: u64) {
+    pub(crate) fn taken(&self, seq: u64) {
         self.taken.fetch_max(seq + 1, std::sync::atomic::Ordering::AcqRel);
     }
 

@@ -63,6 +63,10 @@ class Toolbox(Service):
             until = time.monotonic() + request.seconds
             while time.monotonic() < until:
                 if ctx.cancelled:
+                    if request.text:
+                        # Tells the test the model saw the cancel.
+                        with open(request.text + ".cancelled", "w") as f:
+                            f.write("cancelled")
                     raise Cancelled()
                 time.sleep(0.01)
         return Response(text=request.text, n=request.n, pid=os.getpid())
