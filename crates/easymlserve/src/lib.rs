@@ -163,3 +163,9 @@ pub mod prelude {
     #[cfg(feature = "server")]
     pub use easymlserve_server::{Server, ServerConfig};
 }
+
+/// The Rust code blocks of the repository's README, compiled (and run, unless marked `no_run`) as
+/// doc-tests, so the README cannot drift from the API. Never built outside `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
