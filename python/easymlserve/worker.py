@@ -3,15 +3,17 @@
 It connects to the server's Unix socket, says hello, loads the service named by `EASYMLSERVE_SERVICE`,
 reports ready (or why setup failed), then answers requests one at a time. The model runs on a thread of
 its own so that the main thread keeps reading the socket: that is how a `cancel` reaches a running model
-and how the worker notices at once that the server is gone. The protocol is docs/worker-protocol.md;
-stdout and stderr stay the model's own.
+and how the worker notices at once that the server is gone. A request goes to the model thread through
+a deque and one raw lock released as a wake-up (not `queue.Queue`, whose condition variable costs a
+lock allocation and more per hand-over). The protocol is docs/worker-protocol.md; stdout and stderr
+stay the model's own.
 """
 
 from __future__ import annotations
 
+import collections
 import io
 import os
-import queue
 import socket
 import sys
 import threading
@@ -87,7 +89,10 @@ class Worker:
         self._reader = reader
         self._writer = writer
         self._runner = runner
-        self._jobs: "queue.Queue[Optional[Job]]" = queue.Queue()
+        self._jobs: "collections.deque[Optional[Job]]" = collections.deque()
+        # Held while there is nothing to do: the reader releases it after each append.
+        self._wake = threading.Lock()
+        self._wake.acquire()
         self._active: Dict[Any, Context] = {}
         self._active_lock = threading.Lock()
         self._model_thread = threading.Thread(target=self._model_loop, name="easymlserve-model", daemon=True)
@@ -116,7 +121,7 @@ class Worker:
             elif kind == "ping":
                 self._send(protocol.pong())
             elif kind == "shutdown":
-                self._jobs.put(None)
+                self._put(None)
                 self._model_thread.join()
                 self._send(protocol.bye())
                 return EXIT_OK
@@ -130,7 +135,21 @@ class Worker:
         ctx = Context(str(request_id), deadline, self._progress_sink(request_id))
         with self._active_lock:
             self._active[request_id] = ctx
-        self._jobs.put((kind, request_id, message, ctx))
+        self._put((kind, request_id, message, ctx))
+
+    def _put(self, job: Optional[Job]) -> None:
+        self._jobs.append(job)
+        try:
+            self._wake.release()
+        except RuntimeError:
+            pass  # released already: the model thread looks at the deque before it waits again
+
+    def _take(self) -> Optional[Job]:
+        while True:
+            try:
+                return self._jobs.popleft()
+            except IndexError:
+                self._wake.acquire()
 
     def _progress_sink(self, request_id: Any) -> Any:
         def sink(fraction: Optional[float], text: str) -> None:
@@ -143,7 +162,7 @@ class Worker:
 
     def _model_loop(self) -> None:
         while True:
-            job = self._jobs.get()
+            job = self._take()
             if job is None:
                 return
             kind, request_id, message, ctx = job
