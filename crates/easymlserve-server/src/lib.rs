@@ -25,6 +25,7 @@ mod openapi;
 mod routes;
 mod server;
 mod state;
+mod tied;
 mod typed;
 mod validate;
 
@@ -40,5 +41,6 @@ pub use openapi::openapi_document;
 pub use routes::{Mount, MountContext, SpecSource, router, router_with};
 pub use server::{Dynamic, Server, ServerError, shutdown_signal};
 pub use state::{AppState, UiSpecFn};
+pub use tied::Accepts;
 pub use typed::TypedBackend;
 pub use validate::{Invalid, RequestError, SchemaError, Validator, deserialize, from_value, parse_request};

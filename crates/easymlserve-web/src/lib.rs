@@ -27,5 +27,5 @@ mod standalone;
 
 pub use error::UiApiError;
 pub use routes::{UiRoutes, ui_routes};
-pub use runner::{PageInfo, PageSpec, Preview, SubmitAnswer, UiRunner, UiSource};
+pub use runner::{PageInfo, PageSpec, Preview, ServiceTexts, SubmitAnswer, UiRunner, UiSource, fill_texts};
 pub use standalone::{WebError, WebUi};

@@ -52,6 +52,10 @@ pub use easymlserve_ui::Preview;
 /// Builds the UI once the served model's spec is known (a form generated from a request schema that
 /// a Python worker or an ONNX file reports when it has loaded); `None` until then.
 pub type UiSource = Arc<dyn Fn() -> Option<Arc<dyn DynUi>> + Send + Sync>;
+/// The service's name and description (its `info()`), shown when the UI leaves its title or
+/// description empty; `None` while they are unknown.
+pub type ServiceTexts = Arc<dyn Fn() -> Option<(String, String)> + Send + Sync>;
+
 
 /// The UI of a runner: given at once, or built on first use once the model is loaded.
 enum Session {
@@ -65,6 +69,7 @@ pub struct UiRunner {
     caller: Arc<dyn ServiceCaller>,
     page: PageInfo,
     body_limit: usize,
+    texts: Option<ServiceTexts>,
     jobs: JobBook,
 }
 
@@ -76,6 +81,7 @@ impl UiRunner {
             caller,
             page,
             body_limit,
+            texts: None,
             jobs: JobBook::default(),
         }
     }
@@ -91,9 +97,17 @@ impl UiRunner {
             caller,
             page,
             body_limit,
+            texts: None,
             jobs: JobBook::default(),
         }
     }
+    /// Fills an empty title or description of the UI from the service's `texts`.
+    #[must_use]
+    pub fn with_service_texts(mut self, texts: ServiceTexts) -> Self {
+        self.texts = Some(texts);
+        self
+    }
+
 
     /// The UI session, once the UI exists.
     fn session(&self) -> Result<&UiSession, UiApiError> {
@@ -110,9 +124,13 @@ impl UiRunner {
     }
 
     /// The page spec.
+        let mut ui = self.session()?.spec().clone();
+        if let Some((name, description)) = self.texts.as_ref().and_then(|texts| texts()) {
+            fill_texts(&mut ui, name, description);
+        }
     pub fn page_spec(&self) -> Result<PageSpec, UiApiError> {
         Ok(PageSpec {
-            ui: self.session()?.spec().clone(),
+            ui,
             page: self.page.clone(),
             jobs: self.caller.jobs().is_some(),
         })
@@ -241,3 +259,13 @@ fn run_error(err: RunError, session: &UiSession) -> UiApiError {
         RunError::Present(e) => UiApiError::presentation(e),
     }
 }
+/// Puts the service's `name` and `description` where `ui` has no title or description of its own.
+pub fn fill_texts(ui: &mut UiSpec, name: String, description: String) {
+    if ui.title.is_empty() {
+        ui.title = name;
+    }
+    if ui.description.is_empty() {
+        ui.description = description;
+    }
+}
+
