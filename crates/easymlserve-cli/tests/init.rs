@@ -115,7 +115,7 @@ async fn the_rust_template_builds_passes_its_test_and_serves_its_gui() {
     // `cargo test` built the binary too: serve it as `cargo run` would.
     let mut command = Command::new(target.join("debug/init-test-scorer"));
     command
-        .args(["--port", "0"])
+        .args(["--port", "0", "--shutdown-delay-secs", "0"])
         .env_remove("EASYMLSERVE_PORT")
         .env_remove("EASYMLSERVE_API_KEYS");
     let mut server = Replica::start(command, Duration::from_secs(60)).await;
@@ -145,7 +145,17 @@ async fn the_python_template_serves_its_gui() {
     // The README's command, from the project directory.
     let mut command = Command::new(BIN);
     command
-        .args(["serve", "--python", "service.py", "--port", "0", "--workers", "1"])
+        .args([
+            "serve",
+            "--python",
+            "service.py",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--shutdown-delay-secs",
+            "0",
+        ])
         .arg("--python-bin")
         .arg(&python)
         .current_dir(&project)
@@ -193,7 +203,7 @@ async fn the_onnx_template_serves_the_copied_model_with_its_script() {
     .unwrap();
     let mut command = Command::new(project.join("serve.sh"));
     command
-        .args(["--port", "0"])
+        .args(["--port", "0", "--shutdown-delay-secs", "0"])
         .current_dir(&scratch.0)
         .env("PATH", path)
         .env_remove("EASYMLSERVE_PORT")
