@@ -58,9 +58,12 @@ enum Command {
         #[arg(long, default_value_t = 60.0)]
         timeout_secs: f64,
     },
-    /// Write a new project NAME: a Rust crate with a service, its test and a README (the default), a
-    /// Python service with its requirements (`--python`), or an ONNX model with its serve command
-    /// (`--onnx FILE`). Each builds, passes its test and serves a generated GUI at /ui/ as written.
+    /// Write a new project that builds, passes its own test and serves a GUI as written.
+    ///
+    /// `init NAME` writes a Rust crate NAME/ with a service, its test over HTTP and a README; `--python`
+    /// a Python service (`service.py`, pydantic) with its requirements; `--onnx FILE` the model copied
+    /// into `models/` with `serve.sh` holding its serve command. Each serves a GUI generated from its
+    /// request schema at http://127.0.0.1:8000/ui/; its README says how to run, test and call it.
     Init(init::InitCommand),
     /// Write deployment files: Kubernetes manifests, KServe resources or a Dockerfile.
     #[command(subcommand)]
