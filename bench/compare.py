@@ -93,14 +93,14 @@ def services() -> list[Service]:
     python_env = {**rust_env, "PYTHON_FORECASTING_MODELS": str(PYTHON_MODELS)}
     return [
         Service("echo-easymlserve", "echo", "easymlserve", [str(RELEASE / "echo")], 18081, "/health/ready",
-                {**rust_env, "EASYMLSERVE_PORT": "18081"}, groups=("echo", "python")),
+                {**rust_env, "EASYMLSERVE_PORT": "18081"}, groups=("echo", "python", "python-overhead")),
         Service("echo-axum", "echo", "bare axum", [str(RELEASE / "bare-echo")], 18083, "/health/ready",
                 {"BARE_ECHO_PORT": "18083"}, groups=("echo",)),
         Service("echo-fastapi", "echo", "FastAPI + Uvicorn", uvicorn + ["--port", "18084", "echo_app:app"], 18084,
                 "/health", groups=("echo",)),
         Service("echo-python-workers", "overhead", "easymlserve, Python worker",
                 python_serve(BENCH / "python" / "echo_service.py", 1) + ["--port", "18086"], 18086, "/health/ready",
-                rust_env, groups=("python",)),
+                rust_env, groups=("python", "python-overhead")),
         Service("forecast-easymlserve", "forecast", "easymlserve", [str(RELEASE / "load-forecasting"), "serve"], 18082,
                 "/health/ready", {**rust_env, "EASYMLSERVE_PORT": "18082"}, groups=("forecast", "python")),
         Service("forecast-fastapi", "forecast", "FastAPI + Uvicorn", uvicorn + ["--port", "18085", "forecast_app:app"],
@@ -490,9 +490,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--quiet-wait", type=int, default=300,
                    help="seconds the whole run may wait for other processes to go idle before a measurement "
                         "(at most 60 s at a time; default 300)")
-    p.add_argument("--only", choices=["echo", "forecast", "python"],
+    p.add_argument("--only", choices=["echo", "forecast", "python", "python-overhead"],
                    help="measure one part only: echo, forecast (Rust and FastAPI), or python (the Python forecasting "
-                        "example on FastAPI and on Python workers beside the Rust example, and the worker overhead)")
+                        "example on FastAPI and on Python workers beside the Rust example, and the worker overhead), or "
+                        "python-overhead (the worker overhead alone, a few minutes)")
     p.add_argument("--overhead-runs", type=int, default=5,
                    help="python: runs of `--duration` s at concurrency 1 for the worker overhead (default 5)")
     p.add_argument("--out", type=Path, default=RESULTS / "compare-latest.md",
@@ -662,7 +663,7 @@ def main() -> int:
     selected = [s for s in services() if args.only is None or args.only in s.groups]
     started = time.monotonic()
 
-    prepare_models(skip_python=args.only == "echo")
+    prepare_models(skip_python=args.only in ("echo", "python-overhead"))
     sample = FORECAST_DIR / "samples" / args.sample
     with open(sample) as f:
         hours = sum(1 for _ in f) - 1
@@ -685,7 +686,7 @@ def main() -> int:
                 raise RuntimeError("the Python forecasting example answers differently on FastAPI and on workers")
         print("Load (wrk):", flush=True)
         echo = [svc for svc in selected if svc.workload == "echo"]
-        if echo and args.only != "python":
+        if echo and args.only not in ("python", "python-overhead"):
             measure_echo_interleaved(echo, args, bodies["echo"], answers, results["services"], quiet)
         overhead = [svc for svc in selected if svc.key in ("echo-python-workers", "echo-easymlserve")]
         if len(overhead) == 2:
