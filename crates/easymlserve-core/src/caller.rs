@@ -36,6 +36,23 @@ pub trait ServiceCaller: Send + Sync + 'static {
     /// Sends one request.
     fn call(&self, request: serde_json::Value) -> BoxFuture<'_, Result<serde_json::Value, CallError>>;
 
+    /// Sends one request and answers the response's JSON text, unparsed, so a GUI reads it once, straight
+    /// into its response type. The default serialises [`ServiceCaller::call`]'s answer; the in-process
+    /// caller of a co-hosted GUI answers the bytes the model wrote without parsing them first.
+    fn call_bytes(&self, request: serde_json::Value) -> BoxFuture<'_, Result<Vec<u8>, CallError>> {
+        Box::pin(async move {
+            let response = self.call(request).await?;
+            serde_json::to_vec(&response).map_err(|e| CallError {
+                status: Some(500),
+                body: ErrorBody {
+                    error: format!("the response could not be encoded as JSON: {e}"),
+                    error_type: "internal_error".to_owned(),
+                    field: None,
+                },
+            })
+        })
+    }
+
     /// Jobs with progress and cancel, when the service offers them (a GUI then shows a progress bar and
     /// a Cancel button); `None` for a caller that can only call.
     fn jobs(&self) -> Option<&dyn crate::JobCaller> {

@@ -151,21 +151,23 @@ impl AppState {
 }
 
 /// Calls the model in process exactly as `POST /process` would: validation, queue, timeout, errors.
+/// The request stays a `serde_json::Value` (validated as is, then read into the service's request
+/// type by the backend): never written to bytes and parsed back, as an HTTP call would.
 impl ServiceCaller for AppState {
     fn call(&self, request: serde_json::Value) -> BoxFuture<'_, Result<serde_json::Value, CallError>> {
         Box::pin(async move {
-            let to_call_error = |err: ApiError| CallError {
-                status: Some(err.status().as_u16()),
-                body: err.body(),
-            };
-            let valid = self.engine.validate(request).map_err(|e| to_call_error(e.into()))?;
-            let bytes = self
-                .engine
-                .call(valid, None)
-                .await
-                .map_err(|e| to_call_error(e.into()))?;
+            let bytes = self.call_bytes(request).await?;
             serde_json::from_slice(&bytes)
-                .map_err(|e| to_call_error(ApiError::Internal(format!("the response is not JSON: {e}"))))
+                .map_err(|e| call_error(ApiError::Internal(format!("the response is not JSON: {e}"))))
+        })
+    }
+
+    /// The JSON bytes the backend wrote, unparsed: the GUI reads them once, into its response type.
+    fn call_bytes(&self, request: serde_json::Value) -> BoxFuture<'_, Result<Vec<u8>, CallError>> {
+        Box::pin(async move {
+            let valid = self.engine.validate(request).map_err(|e| call_error(e.into()))?;
+            let bytes = self.engine.call(valid, None).await.map_err(|e| call_error(e.into()))?;
+            Ok(Vec::from(bytes))
         })
     }
 

@@ -153,6 +153,12 @@ pub trait DynUi: Send + Sync + 'static {
     fn prepare(&self, inputs: &InputValues) -> Result<Prepared, UiError>;
     /// Deserialises the response and runs `process_response`.
     fn present(&self, prepared: Prepared, response: serde_json::Value) -> Result<OutputValues, UiError>;
+    /// [`DynUi::present`] of the response's JSON text: a typed `Ui` reads it straight into its
+    /// response type, with no `serde_json::Value` in between (a co-hosted GUI's answer arrives so).
+    fn present_bytes(&self, prepared: Prepared, response: &[u8]) -> Result<OutputValues, UiError> {
+        let response = serde_json::from_slice(response).map_err(unexpected_answer)?;
+        self.present(prepared, response)
+    }
     /// Rebuilds a prepared request from its JSON, e.g. a job's request body read back from the job
     /// store, so any replica can present the answer of a job that another one prepared.
     fn restore(&self, json: serde_json::Value) -> Result<Prepared, UiError>;
@@ -194,14 +200,28 @@ impl<U: Ui> DynUi for U {
     }
 
     fn present(&self, prepared: Prepared, response: serde_json::Value) -> Result<OutputValues, UiError> {
-        let request = prepared
-            .typed
-            .downcast::<U::Request>()
-            .map_err(|_| UiError::general("internal error: the prepared request has another type"))?;
-        let response: U::Response = serde_json::from_value(response)
-            .map_err(|e| UiError::general(format!("the service's answer has an unexpected shape: {e}")))?;
+        let request = typed_request::<U>(prepared)?;
+        let response: U::Response = serde_json::from_value(response).map_err(unexpected_answer)?;
         self.process_response(&request, response)
     }
+
+    fn present_bytes(&self, prepared: Prepared, response: &[u8]) -> Result<OutputValues, UiError> {
+        let request = typed_request::<U>(prepared)?;
+        let response: U::Response = serde_json::from_slice(response).map_err(unexpected_answer)?;
+        self.process_response(&request, response)
+    }
+}
+
+/// The typed request kept in `prepared` by [`DynUi::prepare`] of `U`.
+fn typed_request<U: Ui>(prepared: Prepared) -> Result<Box<U::Request>, UiError> {
+    prepared
+        .typed
+        .downcast::<U::Request>()
+        .map_err(|_| UiError::general("internal error: the prepared request has another type"))
+}
+
+fn unexpected_answer(err: serde_json::Error) -> UiError {
+    UiError::general(format!("the service's answer has an unexpected shape: {err}"))
 }
 
 /// The GUI generated for a loaded spec with no hand-written `Ui`: from its tensor signature when it has

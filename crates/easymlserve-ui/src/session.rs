@@ -111,6 +111,13 @@ impl UiSession {
         Ok(outputs)
     }
 
+    /// [`UiSession::present`] of the answer's JSON text, read once into the UI's response type.
+    pub fn present_bytes(&self, prepared: Prepared, response: &[u8]) -> Result<OutputValues, RunError> {
+        let outputs = self.ui.present_bytes(prepared, response).map_err(RunError::Present)?;
+        self.check_outputs(&outputs.0).map_err(RunError::Present)?;
+        Ok(outputs)
+    }
+
     /// Every output must be declared in the spec, with the kind declared there.
     fn check_outputs(&self, outputs: &[OutputEntry]) -> Result<(), UiError> {
         for entry in outputs {

@@ -89,8 +89,38 @@
     return `curl -X POST '${url}' \\\n  -H 'Content-Type: application/json'${key} \\\n  -d ${data}`;
   }
 
-  function showApi(request) {
+  // What the last answer came from, for the "use via API" panel: {form} (the form data the page sent)
+  // or {job} (a job followed after a reload). The answer does not echo the request: the panel asks the
+  // GUI server for it when opened, and builds the command here.
+  let sent = null;
+  let built = null;
+
+  function showApi(source) {
+    sent = source;
+    built = null;
     $("api-panel").hidden = false;
+    $("curl").textContent = "";
+    fillApi();
+  }
+
+  async function fillApi() {
+    const source = sent;
+    if (!source || built === source || !$("api-panel").open) return;
+    built = source;
+    $("curl").textContent = "Building the command…";
+    let response = null;
+    try {
+      response = source.job
+        ? await fetch(`jobs/${encodeURIComponent(source.job)}/request`, { headers: headers(), cache: "no-store" })
+        : await fetch("request", { method: "POST", body: source.form, headers: headers() });
+    } catch (_) { /* shown below */ }
+    if (source !== sent) return;
+    if (!response || !response.ok) {
+      built = null;
+      $("curl").textContent = response ? (await readError(response)).error : "The GUI server cannot be reached.";
+      return;
+    }
+    const request = await response.json();
     $("curl").textContent = curlFor(request);
     const link = $("download-request");
     if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
@@ -123,8 +153,9 @@
 
   const jobApi = { headers, readError };
 
-  // Runs `work` (a submission or a resumed job) with the form locked, then shows its outcome.
-  async function running(work) {
+  // Runs `work` (a submission or a resumed job) with the form locked, then shows its outcome; `source`
+  // is what the API panel builds its command from.
+  async function running(work, source) {
     if (busy) return;
     busy = true;
     const button = $("submit");
@@ -141,7 +172,7 @@
           const slotRef = slots.get(entry.name);
           if (slotRef) window.EmsOutputs.show(slotRef, entry.value);
         }
-        showApi(outcome.answer.request);
+        showApi(source);
         $("status").textContent = `Done in${took}.`;
       } else if (outcome.canceled) {
         $("status").textContent = took ? `Canceled after${took}.` : "Canceled.";
@@ -166,7 +197,7 @@
     await running(async () => {
       const outcome = spec.jobs ? await window.EmsJobs.submit(fd, jobApi) : { fallback: true };
       return outcome.fallback ? plainSubmit(fd) : outcome;
-    });
+    }, { form: fd });
   }
 
   function clear() {
@@ -209,11 +240,12 @@
     $("outputs").replaceChildren(...[...slots.values()].map((s) => s.element));
     $("form").addEventListener("submit", submit);
     $("clear").addEventListener("click", clear);
+    $("api-panel").addEventListener("toggle", fillApi);
     $("copy-curl").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("curl").textContent));
     document.body.dataset.ready = "true";
     // A reload while a job ran: its id is in the fragment, so follow it again.
     const job = window.EmsJobs.fragmentJob();
-    if (job) running(() => window.EmsJobs.resume(job, jobApi));
+    if (job) running(() => window.EmsJobs.resume(job, jobApi), { job });
   }
 
   start();

@@ -183,7 +183,6 @@ mod tests {
         let job = book.get("job", owner).unwrap();
         let answer = |elapsed_ms| SubmitAnswer {
             outputs: Vec::new(),
-            request: serde_json::json!({}),
             elapsed_ms,
         };
         let first = job.show(|_| Ok(answer(7))).await.unwrap();

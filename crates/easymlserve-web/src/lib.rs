@@ -6,9 +6,12 @@
 //! `easymlserve` crate) or standalone against a remote service ([`WebUi`]).
 //!
 //! The page and the server speak one stateless exchange: `POST /ui/submit` as `multipart/form-data`,
-//! one part per input named after it; the answer is `{"outputs": [{"name", "kind", "value"}], "request",
+//! one part per input named after it; the answer is `{"outputs": [{"name", "kind", "value"}],
 //! "elapsed_ms"}`, or an error `{"error", "error_type", "field"}`. `POST /ui/preview` parses one
-//! uploaded file as its input would and describes it, so problems show before submitting.
+//! uploaded file as its input would and describes it, so problems show before submitting. The answer
+//! does not echo the request: the page's "use via API" panel, when opened, posts the form it sent to
+//! `POST /ui/request` (which runs `prepare_request` and answers the JSON for `POST /process`, calling
+//! nothing) or, for a job, reads `GET /ui/jobs/{id}/request`, and builds its curl command in the page.
 //!
 //! When the service offers jobs (`ServiceCaller::jobs`), the page submits with `POST /ui/jobs` instead
 //! and follows `GET /ui/jobs/{id}/events` (Server-Sent Events: `queued`, `started`, `progress`, then

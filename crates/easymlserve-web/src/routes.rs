@@ -60,8 +60,8 @@ const INDEX: &str = include_str!("../assets/index.html");
 pub struct UiRoutes {
     /// `/ui`, `/ui/`, `/ui/assets/{file}`, `/ui/spec`.
     pub public: Router,
-    /// `POST /ui/submit`, `POST /ui/preview`, `POST /ui/jobs`, `GET /ui/jobs/{id}/events`,
-    /// `POST /ui/jobs/{id}/cancel`.
+    /// `POST /ui/submit`, `POST /ui/request`, `POST /ui/preview`, `POST /ui/jobs`,
+    /// `GET /ui/jobs/{id}/events`, `POST /ui/jobs/{id}/cancel`, `GET /ui/jobs/{id}/request`.
     pub protected: Router,
 }
 
@@ -76,10 +76,12 @@ pub fn ui_routes(runner: Arc<UiRunner>) -> UiRoutes {
     // The form reader enforces the limit itself; axum's 2 MB default must not cut in first.
     let protected = Router::new()
         .route("/ui/submit", post(submit))
+        .route("/ui/request", post(request_of))
         .route("/ui/preview", post(preview))
         .route("/ui/jobs", post(submit_job))
         .route("/ui/jobs/{id}/events", get(job_events))
         .route("/ui/jobs/{id}/cancel", post(cancel_job))
+        .route("/ui/jobs/{id}/request", get(job_request))
         .layer(DefaultBodyLimit::max(runner.body_limit().saturating_add(64 * 1024)))
         .with_state(runner);
     UiRoutes { public, protected }
@@ -116,6 +118,13 @@ async fn submit(State(runner): State<Arc<UiRunner>>, form: Multipart) -> Result<
     let raw = read_form(form, runner.input_names()?, runner.body_limit()).await?;
     let answer = runner.submit(raw).await?;
     Ok(axum::Json(answer).into_response())
+}
+
+/// `POST /ui/request`: the form of `/ui/submit`, answered with the JSON request it makes for
+/// `POST /process` (the page's "use via API" panel), without calling the service.
+async fn request_of(State(runner): State<Arc<UiRunner>>, form: Multipart) -> Result<Response, UiApiError> {
+    let raw = read_form(form, runner.input_names()?, runner.body_limit()).await?;
+    Ok(axum::Json(runner.request_of(raw)?).into_response())
 }
 
 async fn preview(State(runner): State<Arc<UiRunner>>, form: Multipart) -> Result<Response, UiApiError> {
@@ -178,4 +187,14 @@ async fn cancel_job(
         .await
         .map_err(|err| UiApiError::from_call(err, names))?;
     Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({ "job": id }))).into_response())
+}
+
+/// `GET /ui/jobs/{id}/request`: the JSON request of a job the page submitted, as stored with the job.
+async fn job_request(
+    State(runner): State<Arc<UiRunner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, UiApiError> {
+    let request = runner.job_request(&id, runner.owner(&headers)).await?;
+    Ok(axum::Json(request).into_response())
 }

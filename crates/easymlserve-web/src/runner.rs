@@ -38,10 +38,9 @@ pub struct PageSpec {
 /// The answer of a submission.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmitAnswer {
-    /// One entry per output.
+    /// One entry per output. The request is not echoed: the page's "use via API" panel asks for it
+    /// (`POST /ui/request`, `GET /ui/jobs/{id}/request`) only when it is opened.
     pub outputs: Vec<OutputEntry>,
-    /// The request sent to the service, for the "use via API" panel.
-    pub request: serde_json::Value,
     /// Time from receiving the form to the answer, in milliseconds.
     pub elapsed_ms: u64,
 }
@@ -52,10 +51,10 @@ pub use easymlserve_ui::Preview;
 /// Builds the UI once the served model's spec is known (a form generated from a request schema that
 /// a Python worker or an ONNX file reports when it has loaded); `None` until then.
 pub type UiSource = Arc<dyn Fn() -> Option<Arc<dyn DynUi>> + Send + Sync>;
+
 /// The service's name and description (its `info()`), shown when the UI leaves its title or
 /// description empty; `None` while they are unknown.
 pub type ServiceTexts = Arc<dyn Fn() -> Option<(String, String)> + Send + Sync>;
-
 
 /// The UI of a runner: given at once, or built on first use once the model is loaded.
 enum Session {
@@ -69,8 +68,8 @@ pub struct UiRunner {
     caller: Arc<dyn ServiceCaller>,
     page: PageInfo,
     body_limit: usize,
-    texts: Option<ServiceTexts>,
     jobs: JobBook,
+    texts: Option<ServiceTexts>,
 }
 
 impl UiRunner {
@@ -81,8 +80,8 @@ impl UiRunner {
             caller,
             page,
             body_limit,
-            texts: None,
             jobs: JobBook::default(),
+            texts: None,
         }
     }
 
@@ -97,17 +96,17 @@ impl UiRunner {
             caller,
             page,
             body_limit,
-            texts: None,
             jobs: JobBook::default(),
+            texts: None,
         }
     }
+
     /// Fills an empty title or description of the UI from the service's `texts`.
     #[must_use]
     pub fn with_service_texts(mut self, texts: ServiceTexts) -> Self {
         self.texts = Some(texts);
         self
     }
-
 
     /// The UI session, once the UI exists.
     fn session(&self) -> Result<&UiSession, UiApiError> {
@@ -124,11 +123,11 @@ impl UiRunner {
     }
 
     /// The page spec.
+    pub fn page_spec(&self) -> Result<PageSpec, UiApiError> {
         let mut ui = self.session()?.spec().clone();
         if let Some((name, description)) = self.texts.as_ref().and_then(|texts| texts()) {
             fill_texts(&mut ui, name, description);
         }
-    pub fn page_spec(&self) -> Result<PageSpec, UiApiError> {
         Ok(PageSpec {
             ui,
             page: self.page.clone(),
@@ -151,15 +150,42 @@ impl UiRunner {
         let started = Instant::now();
         let session = self.session()?;
         let values = session.parse_inputs(raw).map_err(UiApiError::invalid)?;
-        let done = session
-            .run(&values, self.caller.as_ref())
+        let mut prepared = session.prepare(&values).map_err(|err| run_error(err, session))?;
+        // The request JSON goes to the caller as is (no copy, no bytes); the answer comes back as the
+        // model's JSON bytes, read once into the UI's response type.
+        let request = std::mem::take(&mut prepared.json);
+        let answer = self
+            .caller
+            .call_bytes(request)
             .await
+            .map_err(|err| run_error(RunError::Service(err), session))?;
+        let outputs = session
+            .present_bytes(prepared, &answer)
             .map_err(|err| run_error(err, session))?;
         Ok(SubmitAnswer {
-            outputs: done.outputs.0,
-            request: done.request,
+            outputs: outputs.0,
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
+    }
+
+    /// The request the form would send, for the page's "use via API" panel: the inputs parsed and
+    /// `prepare_request` run, the service not called.
+    pub fn request_of(&self, raw: BTreeMap<String, RawInput>) -> Result<serde_json::Value, UiApiError> {
+        let session = self.session()?;
+        let values = session.parse_inputs(raw).map_err(UiApiError::invalid)?;
+        let prepared = session.prepare(&values).map_err(|err| run_error(err, session))?;
+        Ok(prepared.json)
+    }
+
+    /// The request of a job the page submitted, as the job store keeps it, for `owner`.
+    pub async fn job_request(&self, id: &str, owner: Owner) -> Result<serde_json::Value, UiApiError> {
+        self.job(id, owner).await?;
+        let session = self.session()?;
+        self.job_caller()?
+            .request(id)
+            .await
+            .map_err(|err| run_error(RunError::Service(err), session))?
+            .ok_or_else(|| UiApiError::no_job(id))
     }
 
     /// The service's jobs; 501 when it offers none.
@@ -177,9 +203,10 @@ impl UiRunner {
         let session = self.session()?;
         let jobs = self.job_caller()?;
         let values = session.parse_inputs(raw).map_err(UiApiError::invalid)?;
-        let prepared = session.prepare(&values).map_err(|err| run_error(err, session))?;
+        let mut prepared = session.prepare(&values).map_err(|err| run_error(err, session))?;
+        // The page's job keeps the typed request for `process_response`; the JSON goes to the service.
         let id = jobs
-            .submit(prepared.json.clone())
+            .submit(std::mem::take(&mut prepared.json))
             .await
             .map_err(|err| UiApiError::from_service(err, session))?;
         self.jobs.insert(id.clone(), owner, prepared);
@@ -211,13 +238,11 @@ impl UiRunner {
     pub async fn show_job(&self, job: &PageJob, response: serde_json::Value) -> Result<SubmitAnswer, UiApiError> {
         let session = self.session()?;
         job.show(|prepared| {
-            let request = prepared.json.clone();
             let outputs = session
                 .present(prepared, response)
                 .map_err(|err| run_error(err, session))?;
             Ok(SubmitAnswer {
                 outputs: outputs.0,
-                request,
                 elapsed_ms: job.submitted.elapsed().as_millis() as u64,
             })
         })
@@ -251,14 +276,6 @@ impl UiRunner {
     }
 }
 
-/// A run's error as the page shows it.
-fn run_error(err: RunError, session: &UiSession) -> UiApiError {
-    match err {
-        RunError::Input(e) => UiApiError::invalid(e),
-        RunError::Service(e) => UiApiError::from_service(e, session),
-        RunError::Present(e) => UiApiError::presentation(e),
-    }
-}
 /// Puts the service's `name` and `description` where `ui` has no title or description of its own.
 pub fn fill_texts(ui: &mut UiSpec, name: String, description: String) {
     if ui.title.is_empty() {
@@ -269,3 +286,11 @@ pub fn fill_texts(ui: &mut UiSpec, name: String, description: String) {
     }
 }
 
+/// A run's error as the page shows it.
+fn run_error(err: RunError, session: &UiSession) -> UiApiError {
+    match err {
+        RunError::Input(e) => UiApiError::invalid(e),
+        RunError::Service(e) => UiApiError::from_service(e, session),
+        RunError::Present(e) => UiApiError::presentation(e),
+    }
+}

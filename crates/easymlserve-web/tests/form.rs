@@ -174,7 +174,57 @@ async fn submit_runs_the_ui_and_the_service() {
         body["outputs"],
         json!([{"name": "out", "kind": "text", "value": "ababab"}])
     );
-    assert_eq!(body["request"], json!({"text": "ab", "repeat": 3}));
+    assert_eq!(
+        body.get("request"),
+        None,
+        "the answer does not echo the request: {body}"
+    );
+}
+
+#[tokio::test]
+async fn the_api_panels_request_is_the_one_the_form_sends() {
+    let service = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = std::sync::Arc::clone(&service);
+    let url = start(move |s| {
+        seen.lock().unwrap().clone_from(&s);
+        WebUi::new(RepeatUi).service_url(s)
+    })
+    .await;
+    let service = service.lock().unwrap().clone();
+    let http = reqwest::Client::new();
+    let request: Value = http
+        .post(format!("{url}/ui/request"))
+        .multipart(form("ab", "3"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(request, json!({"text": "ab", "repeat": 3}));
+    // Run as the panel's command runs it: `POST /process` of that JSON gives what the form showed.
+    let answer: Value = http
+        .post(format!("{service}/process"))
+        .json(&request)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, shown) = submit(&url, form("ab", "3")).await;
+    assert_eq!(shown["outputs"][0]["value"], answer["text"], "{shown} {answer}");
+
+    // A form the UI refuses gets the same field error as a submission, and calls nothing.
+    let refused = http
+        .post(format!("{url}/ui/request"))
+        .multipart(form("ab", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["field"], "repeat", "{body}");
 }
 
 #[tokio::test]

@@ -203,7 +203,7 @@ async fn a_job_streams_its_progress_then_the_rendered_outputs() {
         outputs["outputs"],
         json!([{"name": "out", "kind": "text", "value": "SHOUT"}])
     );
-    assert_eq!(outputs["request"], json!({"text": "shout", "steps": 2, "step_ms": 0}));
+    assert_eq!(outputs.get("request"), None, "no request echo: {outputs}");
     assert!(outputs["elapsed_ms"].is_u64());
 
     // A reconnection after event 3 gets only what came after it; the answer is rendered again the same.
