@@ -2,8 +2,9 @@
 //! directory and then used as its README says. The Rust crate builds and passes its own test with
 //! `cargo test --offline` (against this checkout's facade, the workspace's lock file and target
 //! directory, so nothing is downloaded and the dependencies are not rebuilt) and its binary serves the
-//! GUI; the Python service is served with the pydantic 2 venv; the ONNX project's `serve.sh` serves the
-//! copied model. Bad names and non-empty directories are refused, naming the problem.
+//! GUI; the Python service is served with the pydantic 2 venv and passes the project's own
+//! `test_service.py`; the ONNX project's `serve.sh` serves the copied model. Bad names and non-empty
+//! directories are refused, naming the problem.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -177,6 +178,16 @@ async fn the_python_template_serves_its_gui() {
         .unwrap();
     assert_eq!(refused.status(), 422);
     assert_eq!(refused.json::<Value>().await.unwrap()["field"], "study_hours");
+    // The project's own test, against the running service, as its README says.
+    let tested = Command::new(&python)
+        .arg("test_service.py")
+        .current_dir(&project)
+        .env("EASYMLSERVE_URL", server.url())
+        .output()
+        .unwrap();
+    assert_success(&tested);
+    let report = String::from_utf8_lossy(&tested.stderr);
+    assert!(report.contains("Ran 4 tests") && report.contains("OK"), "{report}");
     assert!(server.terminate(Duration::from_secs(30)).await.success());
 }
 

@@ -1,11 +1,13 @@
 //! The Python template: an SDK service with pydantic request and response models (`service.py`), its
-//! requirements (pydantic, pinned) and a README with the serve command.
+//! requirements (pydantic, pinned), a README with the serve command, and a standard-library test of the
+//! running service over HTTP (`test_service.py`).
 
 use super::{File, fill};
 
 const SERVICE_PY: &str = include_str!("../../templates/python/service.py");
 const REQUIREMENTS: &str = include_str!("../../templates/python/requirements.txt");
 const README: &str = include_str!("../../templates/python/README.md");
+const TEST_PY: &str = include_str!("../../templates/python/test_service.py");
 
 /// The project's files.
 pub(super) fn files(name: &str) -> (Vec<File>, String) {
@@ -15,6 +17,7 @@ pub(super) fn files(name: &str) -> (Vec<File>, String) {
         File::text("service.py", fill(SERVICE_PY, &values)),
         File::text("requirements.txt", fill(REQUIREMENTS, &values)),
         File::text("README.md", fill(README, &values)),
+        File::text("test_service.py", fill(TEST_PY, &values)),
         File::text(".gitignore", ".venv/\n__pycache__/\n".to_owned()),
     ];
     let next = format!(
