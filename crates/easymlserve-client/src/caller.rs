@@ -16,6 +16,30 @@ impl ServiceCaller for Client {
         Box::pin(async move { self.process_json(&request).await.map_err(ClientError::into_call_error) })
     }
 
+    /// `POST /process`, answering the response body as it arrived: a GUI reads it once, into its
+    /// response type, instead of parsing it to a `serde_json::Value` and that again.
+    fn call_bytes(&self, request: serde_json::Value) -> BoxFuture<'_, Result<Vec<u8>, CallError>> {
+        Box::pin(async move {
+            let url = format!("{}/process", self.base);
+            let transport = |source| ClientError::transport(&url, source).into_call_error();
+            let response = self
+                .http
+                .post(&url)
+                .headers(self.headers())
+                .timeout(self.timeout)
+                .json(&request)
+                .send()
+                .await
+                .map_err(transport)?;
+            let status = response.status();
+            let bytes = response.bytes().await.map_err(transport)?;
+            if !status.is_success() {
+                return Err(crate::error::api_error(status, &bytes).into_call_error());
+            }
+            Ok(Vec::from(bytes))
+        })
+    }
+
     fn jobs(&self) -> Option<&dyn JobCaller> {
         Some(self)
     }
