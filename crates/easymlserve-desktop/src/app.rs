@@ -176,11 +176,17 @@ impl DesktopApp {
         let spec = self.session.spec().clone();
         for (input, state) in spec.inputs.iter().zip(self.inputs.iter_mut()) {
             ui.push_id(&input.name, |ui| {
+                // A message about this input goes once the user changes it (a file's load says itself).
+                let shown = self.errors.contains_key(&input.name) && !matches!(state, InputState::File(_));
+                let before = shown.then(|| state.to_raw(input));
                 if let Some(event) = input_ui(ui, input, state) {
                     match event {
                         Ok(()) => self.errors.remove(&input.name),
                         Err(message) => self.errors.insert(input.name.clone(), message),
                     };
+                }
+                if before.is_some_and(|raw| raw != state.to_raw(input)) {
+                    self.errors.remove(&input.name);
                 }
                 if let Some(error) = self.errors.get(&input.name) {
                     ui.colored_label(ui.visuals().error_fg_color, error);

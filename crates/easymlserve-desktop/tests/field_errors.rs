@@ -1,7 +1,8 @@
 //! The desktop window shows a 422 that names a request field in red under the input that produced
 //! it, driven headless with egui_kittest: the server's validation (`repeat` over the schema's bound,
 //! which the form lets through; `points[2]` of a list another input fills) and the model's refusal,
-//! over REST and with a server's state in process (as a job); a field no input made goes on top.
+//! over REST and with a server's state in process (as a job); a field no input made goes on top, and
+//! changing the input clears its message.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -147,6 +148,15 @@ fn assert_under(harness: &Harness<'_, DesktopApp>, name: &str, label: &str, next
 fn errors_land_under_their_inputs(harness: &mut Harness<'_, DesktopApp>) {
     submit(harness, "ab", "7", "1,2");
     assert_under(harness, "repeat", "Repeat *", "Numbers *", "repeat");
+
+    // Changing the input takes its message away.
+    set(harness, "Repeat *", "3");
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().field_error("repeat"),
+        None,
+        "a change clears the message"
+    );
 
     submit(harness, "ab", "2", "1, 2, 300");
     assert_under(harness, "numbers", "Numbers *", "Submit", "points[2]");
