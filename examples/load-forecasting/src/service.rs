@@ -21,13 +21,19 @@ pub const MAX_HOURS: usize = 100_000;
 /// the SVR, so a month is one piece and the longest request about 25 per model.
 pub const CHUNK_HOURS: usize = 4096;
 
-/// An hourly load series and the models to forecast it with.
+/// An hourly load series and the models to forecast it with. In the generated GUI one CSV upload
+/// (columns time,energy) fills `time` and `energy`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("x-easymlserve-widget" = {
+    "widget": "time_series_csv", "fills": ["time", "energy"], "label": "Load CSV",
+    "description": "Columns time,energy: consecutive hours, load in MW."
+}))]
 pub struct ForecastRequest {
     /// The models to run: any of `LR` (linear regression), `SVR` (support vector regression) and `RF`
     /// (random forest), each at most once.
     #[schemars(length(min = 1, max = 3))]
+    #[schemars(extend("x-easymlserve-widget" = {"widget": "checkboxes", "default": ["LR", "SVR", "RF"]}))]
     pub models: Vec<ModelKind>,
     /// Timestamps of consecutive hours, oldest first, for example `2019-01-01T00:00:00Z` or
     /// `2019-01-01 00:00:00` (read as UTC). At least 24.
