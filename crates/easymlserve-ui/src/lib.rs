@@ -2,6 +2,7 @@
 //! between form values and the service's request and response. The web and desktop GUIs both run it.
 
 mod bytes;
+mod envelope;
 pub mod field;
 mod image;
 mod input_parse;
@@ -10,6 +11,7 @@ mod output_values;
 mod outputs;
 mod plot;
 mod preview;
+mod schema_encode;
 mod schema_inputs;
 mod schema_outputs;
 mod schema_ui;
@@ -40,11 +42,11 @@ pub use self::source::GuiSource;
 pub use self::table::{Table, TimeSeries};
 pub use self::tensor_ui::TensorUi;
 pub use self::time::parse_timestamp;
-pub use self::widget::{INPUT_WIDGETS, OUTPUT_WIDGETS, WIDGET_KEY, Widget, widget};
 pub use self::values::{
     FileOutput, FileValue, InputValue, InputValues, OutputEntry, OutputValue, OutputValues, RawInput,
     sanitize_file_name,
 };
+pub use self::widget::{INPUT_WIDGETS, OUTPUT_WIDGETS, WIDGET_KEY, Widget, widget};
 
 /// A problem with what the user entered, or with a UI's own conversion; `field` names the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use easymlserve_core::ServiceSpec;
 
-use super::schema_inputs::{Binding, Encoding, Target, bindings, encode};
+use super::schema_encode::encode;
+use super::schema_inputs::{Binding, Encoding, Target, bindings};
 use super::schema_outputs::{Shown, plan, present};
 use super::{Input, InputValues, Output, OutputValues, Ui, UiError};
 
