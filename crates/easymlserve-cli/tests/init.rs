@@ -84,15 +84,15 @@ async fn check_served(url: &str, description: &str, request: Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rust_template_builds_passes_its_test_and_serves_its_gui() {
     let scratch = Scratch::new("rust");
-    let facade = repo().join("crates/easymlserve");
-    let output = init(
-        &scratch.0,
-        &["init-test-scorer", "--easymlserve-path", facade.to_str().unwrap()],
-    );
+    // No flag: as after `cargo install --path crates/easymlserve-cli`, the dependency is the facade of
+    // the checkout the binary was built from.
+    let output = init(&scratch.0, &["init-test-scorer"]);
     assert_success(&output);
     let project = scratch.0.join("init-test-scorer");
     let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("easymlserve = { path = "), "{manifest}");
+    let facade = std::fs::canonicalize(repo().join("crates/easymlserve")).unwrap();
+    let expected = format!("easymlserve = {{ path = \"{}\" }}", facade.display());
+    assert!(manifest.contains(&expected), "{manifest}");
     // The same versions as the workspace, so `--offline` finds them all and the target dir is reused.
     std::fs::copy(repo().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo().join("target"), PathBuf::from);

@@ -1,7 +1,7 @@
 //! The easymlserve contract: what a model author implements, and the shared wire types.
 //!
-//! This crate has no async runtime, HTTP, GUI, image or CSV dependency (only serde, schemars and
-//! thiserror), so a model crate compiles little. Implement [`Service`] for your model; the `easymlserve`
+//! This crate has no async runtime, HTTP, GUI, image or CSV dependency (only serde, serde_json, schemars
+//! and thiserror), so a model crate compiles little. Implement [`Service`] for your model; the `easymlserve`
 //! crate serves it. The UI contract the web and desktop GUIs run (components, values, plots, images and
 //! tables) is the `easymlserve-ui` crate.
 

@@ -24,9 +24,10 @@ pub struct InitCommand {
     /// An ONNX file to serve with no code: copied into `models/`, with `serve.sh` and a README.
     #[arg(long, value_name = "FILE.onnx")]
     pub onnx: Option<PathBuf>,
-    /// The Rust template's `easymlserve` dependency as a path to a checkout's `crates/easymlserve`,
-    /// instead of the published version (for the repository's own tests).
-    #[arg(long, env = "EASYMLSERVE_INIT_PATH", value_name = "PATH", hide = true)]
+    /// The Rust template's `easymlserve` dependency as a path to a checkout's `crates/easymlserve`.
+    /// Default: the checkout this binary was built from, when it is still there (a `cargo install
+    /// --path crates/easymlserve-cli`), else a git dependency on the project's repository.
+    #[arg(long, env = "EASYMLSERVE_INIT_PATH", value_name = "PATH")]
     pub easymlserve_path: Option<PathBuf>,
 }
 

@@ -13,20 +13,25 @@ const MAIN_RS: &str = include_str!("../../templates/rust/src/main.rs");
 const TEST_RS: &str = include_str!("../../templates/rust/tests/http.rs");
 const README: &str = include_str!("../../templates/rust/README.md");
 
-/// The published facade this template depends on by default.
-const EASYMLSERVE_VERSION: &str = "0.1";
+/// The facade in the checkout this binary was built from: the default dependency while it exists.
+const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../easymlserve");
 
-/// The crate's files; `easymlserve_path` makes its `easymlserve` dependency a path dependency.
+/// The project's repository, for a binary whose checkout is gone. The facade is not on crates.io.
+const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// The crate's files. Its `easymlserve` dependency is a path: `easymlserve_path`, else the checkout
+/// this binary was built from; with neither, a git dependency on the repository.
 pub(super) fn files(name: &str, easymlserve_path: Option<&Path>) -> Result<(Vec<File>, String)> {
-    let dependency = match easymlserve_path {
+    let built_from = Path::new(BUILT_FROM);
+    let path = easymlserve_path.or_else(|| built_from.join("Cargo.toml").is_file().then_some(built_from));
+    let dependency = match path {
         Some(path) => {
             let path = std::fs::canonicalize(path)
                 .with_context(|| format!("cannot find the easymlserve crate at `{}`", path.display()))?;
             let path = path.to_str().context("the easymlserve path is not valid UTF-8")?;
-            // A TOML basic string: escape what it cannot hold as is.
-            format!("{{ path = \"{}\" }}", path.replace('\\', "\\\\").replace('"', "\\\""))
+            format!("{{ path = {} }}", toml_string(path))
         }
-        None => format!("\"{EASYMLSERVE_VERSION}\""),
+        None => format!("{{ git = {} }}", toml_string(REPOSITORY)),
     };
     let krate = name.replace('-', "_");
     let values = [
@@ -44,4 +49,9 @@ pub(super) fn files(name: &str, easymlserve_path: Option<&Path>) -> Result<(Vec<
     ];
     let next = format!("  cd {name}\n  cargo test\n  cargo run    # then open http://127.0.0.1:8000/ui/");
     Ok((files, next))
+}
+
+/// `text` as a TOML basic string, escaping what it cannot hold as is.
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
