@@ -43,8 +43,9 @@ pub enum LabelDtype {
     Int32,
 }
 
-/// An image to segment.
+/// An image to segment. The generated GUI asks for it as one image upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("x-easymlserve-widget" = {"widget": "image", "label": "Microscopy image"}))]
 pub struct ImageRequest {
     /// Sample type: `uint8` or `uint16` (little-endian).
     pub dtype: InputDtype,
@@ -55,8 +56,10 @@ pub struct ImageRequest {
     pub image: String,
 }
 
-/// The instance labels: 0 is background, 1..n are the cells, in the same envelope as the request.
+/// The instance labels: 0 is background, 1..n are the cells, in the same envelope as the request. The
+/// generated GUI draws them in colour over the request's image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("x-easymlserve-widget" = {"widget": "label_overlay", "label": "Cells found"}))]
 pub struct LabelResponse {
     /// `uint16`, or `int32` when there are more than 65,535 cells.
     pub dtype: LabelDtype,
