@@ -207,7 +207,7 @@ impl Backend for PythonBackend {
     }
 
     /// The blocking form (a caller on its own thread, outside the runtime): the same run, with the
-    /// cancellation flag checked every [`request::TICK`] since nobody polls the future on a cancel.
+    /// cancellation flag checked every 20 ms, since nobody polls the future again on a cancel.
     fn run(&self, item: Item) -> Result<Bytes, ModelError> {
         let running = self.running()?;
         let future = predict(&running.supervisor, item, self.config.cancel_grace, Some(request::TICK));

@@ -6,7 +6,8 @@
 //! What happens, in short: loading writes the embedded SDK to a private temporary directory, starts
 //! every worker in parallel (each in its own process group, `OMP_NUM_THREADS=1` and the other BLAS
 //! thread variables unless set) and is done once each has loaded its model; the spec (schemas, info,
-//! example, capabilities) is the first worker's. A request leases an idle worker; a worker that dies
+//! example, capabilities) is the first worker's. Requests run as tasks on the server's runtime (the
+//! backend says `runs_async`): a request leases an idle worker; a worker that dies
 //! fails its request with `worker_crashed` and restarts in the background (0.1 s back-off doubling to
 //! 10 s, reset after a healthy minute); a request past its timeout is sent `cancel`, and its worker is
 //! killed and restarted if it has not stopped within [`PythonConfig::cancel_grace`]. Shutdown waits up
