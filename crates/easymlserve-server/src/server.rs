@@ -278,7 +278,12 @@ impl<S> Server<S> {
         // Every connection may have ended before the jobs did: the drain still has its time.
         let report = drain.await.ok().flatten().unwrap_or_default();
         tracing::info!("{report}");
-        state.engine().close();
+        // Closing waits for the backend to stop (Python workers: up to their shutdown grace) while
+        // requests left in flight may still be tasks on this runtime: wait off its threads.
+        let engine = Arc::clone(state.engine());
+        if tokio::task::spawn_blocking(move || engine.close()).await.is_err() {
+            tracing::error!("closing the model backend panicked");
+        }
         tracing::info!("server stopped");
         Ok(())
     }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
 
 /// How long one write may block before the peer counts as stuck.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why a frame could not be read or written.
 #[derive(Debug, thiserror::Error)]

@@ -76,19 +76,28 @@ pub(crate) async fn predict(
     let deadline_ms = ctx
         .remaining()
         .map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
-    let sent = worker
-        .send(&ToWorker::Predict {
-            id: id.clone(),
-            input: request,
-            deadline_ms,
-        })
-        .await;
-    match sent {
-        Ok(()) => {}
-        Err(CodecError::TooLarge(size)) => return (Err(too_large(size)), Health::Healthy),
-        Err(err) => return crashed(worker, &id, &err).await,
-    }
     let mut cancelled = Cancelled::new(|| ctx.is_cancelled(), tick);
+    let frame = ToWorker::Predict {
+        id: id.clone(),
+        input: request,
+        deadline_ms,
+    };
+    // A large frame to a worker that reads slowly can take a while: a cancel (or the deadline) ends the
+    // wait, and the half-written connection is then of no further use.
+    let sent = tokio::select! {
+        biased;
+        sent = worker.send(&frame) => Some(sent),
+        () = &mut cancelled => None,
+    };
+    match sent {
+        Some(Ok(())) => {}
+        Some(Err(CodecError::TooLarge(size))) => return (Err(too_large(size)), Health::Healthy),
+        Some(Err(err)) => return crashed(worker, &id, &err).await,
+        None => {
+            let health = Health::Broken(format!("it was cancelled while {id} was being written to it"));
+            return (Err(ModelError::Cancelled), health);
+        }
+    }
     loop {
         let read = tokio::select! {
             biased;
@@ -235,10 +244,10 @@ async fn next(worker: &mut WorkerProcess, id: &str) -> Result<FromWorker, CodecE
 
 /// Sends `cancel` for `id` and waits up to `grace` for the worker to stop working on it.
 async fn cancel(worker: &mut WorkerProcess, id: &str, grace: Duration) -> Health {
-    if let Err(err) = worker.send(&ToWorker::Cancel { id: id.to_owned() }).await {
-        return Health::Broken(format!("it could not be sent `cancel` for {id}: {err}"));
-    }
     let waited = tokio::time::timeout(grace, async {
+        if let Err(err) = worker.send(&ToWorker::Cancel { id: id.to_owned() }).await {
+            return Health::Broken(format!("it could not be sent `cancel` for {id}: {err}"));
+        }
         loop {
             match next(worker, id).await {
                 Ok(

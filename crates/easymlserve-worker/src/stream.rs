@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
-use crate::codec::{CodecError, Connection, MAX_FRAME, encode};
+use crate::codec::{CodecError, Connection, MAX_FRAME, WRITE_TIMEOUT, encode};
 
 /// The running end of a worker connection.
 #[derive(Debug)]
@@ -30,11 +30,18 @@ impl AsyncConnection {
         })
     }
 
-    /// Writes one message as a frame.
+    /// Writes one message as a frame. A worker that reads nothing of it for [`WRITE_TIMEOUT`] (wedged,
+    /// stopped) gives a `TimedOut` error, so its caller reports it broken instead of waiting forever.
     pub async fn send<T: Serialize>(&mut self, message: &T) -> Result<(), CodecError> {
         let frame = encode(message)?;
-        self.stream.write_all(&frame).await?;
-        Ok(())
+        match tokio::time::timeout(WRITE_TIMEOUT, self.stream.write_all(&frame)).await {
+            Ok(written) => Ok(written?),
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the worker read none of a frame for {}s", WRITE_TIMEOUT.as_secs()),
+            )
+            .into()),
+        }
     }
 
     /// Reads the next message. Cancel-safe.
