@@ -20,9 +20,12 @@ pub(crate) fn encode(
         (Encoding::Constant(c), _) => return Ok(c.clone()),
         (_, None | Some(InputValue::Empty)) => return Ok(None),
         (Encoding::Fills(fields), Some(InputValue::TimeSeries(series))) => {
+            let Some((time, rest)) = fields.split_first() else {
+                return Err(UiError::field(name, "`fills` needs at least one request field"));
+            };
             let mut columns = series.columns.iter().enumerate();
-            body.insert(fields[0].clone(), Value::from(series.times.clone()));
-            for field in &fields[1..] {
+            body.insert(time.clone(), Value::from(series.times.clone()));
+            for field in rest {
                 let index = series
                     .columns
                     .iter()

@@ -7,8 +7,11 @@ use serde_json::{Map, Value};
 
 use easymlserve_core::{main_type, resolve};
 
-use super::widget::{Side, Widget};
+use self::fills::{checked_fills, csv_binding};
+use super::widget::{Side, WIDGET_KEY, Widget};
 use super::{Input, InputKind, UiError};
+
+mod fills;
 
 /// Strings up to this `maxLength` get one line; longer ones (and `text_long`) a text area.
 pub const LONG_TEXT_FROM: u64 = 200;
@@ -71,42 +74,63 @@ pub(crate) fn bindings(schema: &Value) -> Result<Vec<Binding>, UiError> {
         return Ok(vec![binding(input, "body", Target::Body, Encoding::Json)]);
     };
     let mut out = Vec::new();
-    let mut filled: Vec<String> = Vec::new();
+    // Each filled field and the input that fills it; filled fields get no widget of their own.
+    let mut filled: Vec<(String, String)> = Vec::new();
     if let Some(w) = root_widget {
         if w.name != "time_series_csv" {
             return Err(UiError::field(
-                super::widget::WIDGET_KEY,
+                WIDGET_KEY,
                 format!(
                     "the request: widget `{}` applies to a field, not the whole request",
                     w.name
                 ),
             ));
         }
-        let fills = w.texts("fills").unwrap_or_default();
-        if let Some(missing) = fills.iter().find(|f| !properties.contains_key(f.as_str())) {
+        let csv = w.text("name").unwrap_or("csv");
+        let fills = checked_fills(&w, "", properties, &mut filled, csv)?;
+        if properties.contains_key(csv) && !fills.iter().any(|f| f == csv) {
             return Err(UiError::field(
-                missing,
-                format!("the request: `fills` names `{missing}`, which is no request field"),
+                WIDGET_KEY,
+                format!(
+                    "the request: the CSV input is named `{csv}`, like a request field it does not fill; set `name`"
+                ),
             ));
         }
-        out.push(csv_binding(w.text("name").unwrap_or("csv"), &w, fills.clone(), &fills));
-        filled = fills;
+        out.push(csv_binding(csv, &w, fills));
     }
     let required: Vec<&str> = root
         .get("required")
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
+    let mut fields = Vec::with_capacity(properties.len());
     for (name, property) in properties {
-        if filled.contains(name) {
-            continue;
-        }
         let field = resolve(property, schema);
         // An override may sit on the property itself (next to a `$ref`) or on the type it refers to.
         let widget = match Widget::of(property, name, Side::Request)? {
             Some(w) => Some(w),
             None => Widget::of(field, name, Side::Request)?,
         };
+        if let Some(w) = widget.as_ref().filter(|w| w.name == "time_series_csv") {
+            checked_fills(w, name, properties, &mut filled, name)?;
+        }
+        fields.push((name, field, widget));
+    }
+    for (name, field, widget) in fields {
+        match filled.iter().find(|(f, _)| f == name) {
+            Some((_, by)) if by != name => {
+                if widget.as_ref().is_some_and(|w| w.name == "time_series_csv") {
+                    return Err(UiError::field(
+                        name,
+                        format!(
+                            "request field `{name}`: it is filled by the CSV `{by}`, so it cannot have a CSV of its own"
+                        ),
+                    ));
+                }
+                continue;
+            }
+            _ => {}
+        }
         out.push(input_for(
             name,
             field,
@@ -136,21 +160,6 @@ fn described(input: Input, description: Option<&str>) -> Input {
         Some(d) => input.description(d),
         None => input,
     }
-}
-
-fn csv_binding(name: &str, w: &Widget, fills: Vec<String>, for_label: &[String]) -> Binding {
-    let label = w.text("label").map_or_else(|| "CSV file".to_owned(), str::to_owned);
-    let help = w.text("description").map_or_else(
-        || {
-            format!(
-                "A CSV with a header row: first column the time, then {}.",
-                for_label[1..].join(", ")
-            )
-        },
-        str::to_owned,
-    );
-    let input = Input::time_series_csv_file(name, label).description(help);
-    binding(input, name, Target::Field(name.to_owned()), Encoding::Fills(fills))
 }
 
 /// The allowed values of an enum-like schema: `enum`, or `oneOf`/`anyOf` of `const`s.
@@ -241,8 +250,9 @@ fn input_for(
             });
         }
         "time_series_csv" => {
+            // `bindings` checked the fills already; this reads them again for the binding.
             let fills = w.texts("fills").unwrap_or_else(|| vec![name.to_owned()]);
-            return Ok(csv_binding(name, &w, fills.clone(), &fills));
+            return Ok(csv_binding(name, &w, fills));
         }
         "image" => (Input::image_file(name, label), Encoding::ImageEnvelope),
         "dropdown" => {
