@@ -257,8 +257,9 @@ async fn the_generated_gui_of_a_python_service_works_in_the_browser() {
     values.clear().await.unwrap();
     values.send_keys("[1, 2, 2, 3, 10]").await.unwrap();
     browser.click("#submit").await;
-    let shown = browser.wait_for_text("#outputs", "counts").await;
-    assert!(shown.contains("edges"), "{shown}");
+    // One output per response field, labelled from its name.
+    let shown = browser.wait_for_text("#outputs", "Counts").await;
+    assert!(shown.contains("Edges"), "{shown}");
     browser.close().await;
     server.stop();
 }

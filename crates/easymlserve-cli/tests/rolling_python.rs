@@ -51,7 +51,8 @@ async fn start_replica_with(python: &Path, port: u16, redis: &Redis, extra: &[&s
     Replica::start(command, Duration::from_secs(90)).await
 }
 
-/// `value` without its `pid` fields: which worker answered differs, the rest must not.
+/// `value` without its `pid` fields (and the GUI's `pid` output): which worker answered differs, the rest
+/// must not.
 fn without_pid(mut value: Value) -> Value {
     match &mut value {
         Value::Object(object) => {
@@ -61,6 +62,7 @@ fn without_pid(mut value: Value) -> Value {
             }
         }
         Value::Array(items) => {
+            items.retain(|item| item.get("name").and_then(Value::as_str) != Some("pid"));
             for inner in items.iter_mut() {
                 *inner = without_pid(inner.take());
             }
