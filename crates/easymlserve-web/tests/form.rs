@@ -347,7 +347,10 @@ async fn a_generated_gui_comes_from_the_services_schema() {
     assert_eq!(kinds, vec!["range", "text"]);
     let (status, body) = submit(&url, form("xy", "2")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["outputs"][0], json!({"name": "text", "kind": "text", "value": "xyxy"}));
+    assert_eq!(
+        body["outputs"][0],
+        json!({"name": "text", "kind": "text", "value": "xyxy"})
+    );
 }
 
 /// One multipart part: a known or unknown input name, maybe a file name, some bytes.

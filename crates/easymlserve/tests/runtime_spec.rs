@@ -233,7 +233,11 @@ async fn the_generated_form_works_over_http_and_in_the_browser() {
     assert_eq!(request["speed_kmh"], 100.0, "{request}");
     assert_eq!(answer.get("request"), None, "{answer}");
     // The generated GUI shows each response field on its own: the number of stops is one output.
-    let stops = answer["outputs"].as_array().unwrap().iter().find(|o| o["name"] == "stops");
+    let stops = answer["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "stops");
     assert_eq!(stops.map(|o| &o["value"]), Some(&json!(2.0)), "{answer}");
 
     let browser = Browser::start(1100, 900).await;
