@@ -13,7 +13,8 @@ use super::UiError;
 /// The schema keyword that carries an override.
 pub const WIDGET_KEY: &str = "x-easymlserve-widget";
 
-/// Widgets a request field (or the request root) may name.
+/// Widgets a request field (or the request root) may name. `python/easymlserve/widget.py` keeps the same
+/// two lists for the Python SDK; a test here fails when they differ.
 pub const INPUT_WIDGETS: &[&str] = &[
     "text",
     "text_long",
@@ -170,5 +171,50 @@ mod tests {
             widget("number", json!({"unit": "MW"})),
             json!({"widget": "number", "unit": "MW"})
         );
+    }
+
+    /// The Python SDK's copy of the lists, which `easymlserve.widget` checks names against.
+    const PYTHON_WIDGETS: &str = include_str!("../../../python/easymlserve/widget.py");
+
+    /// The quoted names of the tuple `NAME: Tuple[str, ...] = (...)` in `PYTHON_WIDGETS`; panics (the
+    /// test fails) when the tuple is missing or holds anything but string literals.
+    fn python_tuple(name: &str) -> Vec<&'static str> {
+        let start = PYTHON_WIDGETS
+            .find(&format!("\n{name}: "))
+            .unwrap_or_else(|| panic!("widget.py defines no `{name}`"));
+        let rest = &PYTHON_WIDGETS[start..];
+        let open = rest
+            .find(" = (")
+            .unwrap_or_else(|| panic!("`{name}` in widget.py is not a tuple"))
+            + 4;
+        let close = open
+            + rest[open..]
+                .find(')')
+                .unwrap_or_else(|| panic!("`{name}` is not closed"));
+        rest[open..close]
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.strip_prefix('"')
+                    .and_then(|i| i.strip_suffix('"'))
+                    .unwrap_or_else(|| panic!("`{name}` in widget.py holds `{item}`, not a string literal"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_python_sdk_lists_the_same_widgets_as_the_rust_side() {
+        for (name, rust) in [("INPUT_WIDGETS", INPUT_WIDGETS), ("OUTPUT_WIDGETS", OUTPUT_WIDGETS)] {
+            let python = python_tuple(name);
+            assert!(python.len() > 3, "{name}: read only {python:?} from widget.py");
+            let only_rust: Vec<_> = rust.iter().filter(|w| !python.contains(w)).collect();
+            let only_python: Vec<_> = python.iter().filter(|w| !rust.contains(w)).collect();
+            assert!(
+                only_rust.is_empty() && only_python.is_empty(),
+                "{name} differs: only in widget.rs {only_rust:?}, only in python/easymlserve/widget.py {only_python:?}"
+            );
+            assert_eq!(python.len(), rust.len(), "{name}: a name is listed twice");
+        }
     }
 }
