@@ -337,9 +337,9 @@ fn every_example_ui_runs_in_the_window() {
     let models = std::env::temp_dir().join(format!("desktop-forecasting-{}", std::process::id()));
     load_forecasting::train::small_models(&models).unwrap();
     let (forecast_url, _forecast) = serve(load_forecasting::service::LoadForecaster::new(models));
-    let mut harness = window(load_forecasting::ui::ForecastUi, &forecast_url);
+    let mut harness = window(load_forecasting::ui::forecast_ui(), &forecast_url);
     let month = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/load-forecasting/samples/2019-01.csv");
-    let csv_label = load_forecasting::ui::ForecastUi
+    let csv_label = load_forecasting::ui::forecast_ui()
         .inputs()
         .iter()
         .find(|i| i.name == "csv")
@@ -347,7 +347,7 @@ fn every_example_ui_runs_in_the_window() {
         .label
         .clone();
     load(&mut harness, &csv_label, &month);
-    submit_and_check_outputs(&mut harness, load_forecasting::ui::ForecastUi.outputs().len());
+    submit_and_check_outputs(&mut harness, load_forecasting::ui::forecast_ui().outputs().len());
 }
 
 fn submit_and_check_outputs(harness: &mut Harness<'_, DesktopApp>, declared: usize) {

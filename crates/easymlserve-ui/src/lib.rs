@@ -2,6 +2,7 @@
 //! between form values and the service's request and response. The web and desktop GUIs both run it.
 
 mod bytes;
+mod derived;
 mod envelope;
 pub mod field;
 mod image;
@@ -29,6 +30,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use self::bytes::b64;
+pub use self::derived::DerivedUi;
 pub use self::image::{ImageOutput, ImageValue, MAX_IMAGE_SIDE, label_colour};
 pub use self::inputs::{DefaultValue, Input, InputKind};
 pub use self::outputs::{Output, OutputKind};

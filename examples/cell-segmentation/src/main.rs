@@ -14,7 +14,7 @@ use cell_segmentation::evaluate::evaluate;
 use cell_segmentation::metrics::Scores;
 use cell_segmentation::service::CellSegmenter;
 use cell_segmentation::train::{TrainOptions, train};
-use cell_segmentation::ui::CellUi;
+use cell_segmentation::ui::cell_ui;
 use clap::{Args, Parser, Subcommand};
 use easymlserve::prelude::*;
 use easymlserve::server::ServeArgs;
@@ -204,7 +204,7 @@ fn serve(cmd: ServeCmd) -> anyhow::Result<()> {
     };
     let service = CellSegmenter::new(&cmd.weights.weights).with_limits(limits);
     Server::new(service)
-        .with_ui(CellUi)
+        .with_ui(cell_ui())
         .on_listening(|local| {
             println!(
                 "Cell segmentation: open http://{local}/ui/ and upload data/img2d.tif; docs at http://{local}/docs."

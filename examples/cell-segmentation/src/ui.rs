@@ -1,100 +1,53 @@
-//! The GUI of the paper's Figure 4, for the web and the desktop alike: upload a PNG, TIFF (8 or 16 bit)
-//! or JPEG image; see the cells outlined in colour, their number, their mean size, and download them as
-//! JSON.
+//! The GUI of the paper's Figure 4, for the web and the desktop alike: the GUI generated from
+//! `ImageRequest` and `LabelResponse` (a PNG, TIFF 8 or 16 bit or JPEG upload; the cells outlined in
+//! colour over it, shown as `overlay`) plus what the labels do not say outright: the number of cells,
+//! their mean size, and all of them as a JSON download.
 
 use easymlserve::prelude::*;
 use easymlserve::serde_json::{Value, json};
-use easymlserve::ui::{FileOutput, ImageValue};
+use easymlserve::ui::{DerivedUi, FileOutput};
 
-use crate::envelope::{ImageRequest, LabelResponse, Limits};
+use crate::envelope::{ImageRequest, LabelResponse};
 use crate::postprocess::areas;
 
-/// The cell-segmentation UI.
-pub struct CellUi;
+/// The cell-segmentation UI's type.
+pub type CellUi = DerivedUi<ImageRequest, LabelResponse>;
 
 /// The name of the image input.
 pub const IMAGE: &str = "image";
 
-impl Ui for CellUi {
-    type Request = ImageRequest;
-    type Response = LabelResponse;
-
-    fn title(&self) -> String {
-        "Cell segmentation".to_owned()
-    }
-
-    fn description(&self) -> String {
+/// The cell-segmentation UI: the generated one, its label overlay named `overlay`, and `count`,
+/// `mean_area` and `cells` derived from the labels.
+pub fn cell_ui() -> CellUi {
+    DerivedUi::new(
+        "Cell segmentation",
         "Upload a fluorescence microscopy image of cell nuclei (PNG, TIFF 8 or 16 bit, or JPEG; colour images \
-         use their first channel). The U-Net finds every nucleus and colours it."
-            .to_owned()
-    }
+         use their first channel). The U-Net finds every nucleus and colours it.",
+    )
+    .rename_output("response", "overlay")
+    .with_output(Output::number("count", "Number of cells").precision(0), |_, labels| {
+        Ok(OutputValue::Number(report(labels)?["count"].as_f64().unwrap_or(0.0)))
+    })
+    .with_output(
+        Output::number("mean_area", "Mean cell size")
+            .precision(1)
+            .unit("pixels"),
+        |_, labels| {
+            Ok(OutputValue::Number(
+                report(labels)?["mean_area"].as_f64().unwrap_or(0.0),
+            ))
+        },
+    )
+    .with_output(
+        Output::file("cells", "Cells as JSON").description("Count, area and position of every cell."),
+        |_, labels| Ok(OutputValue::File(FileOutput::json("cells.json", &report(labels)?))),
+    )
+}
 
-    fn inputs(&self) -> Vec<Input> {
-        vec![Input::image_file(IMAGE, "Microscopy image").description("Nuclei bright on a dark background.")]
-    }
-
-    fn outputs(&self) -> Vec<Output> {
-        vec![
-            Output::image("overlay", "Cells found"),
-            Output::number("count", "Number of cells").precision(0),
-            Output::number("mean_area", "Mean cell size")
-                .precision(1)
-                .unit("pixels"),
-            Output::file("cells", "Cells as JSON").description("Count, area and position of every cell."),
-        ]
-    }
-
-    fn prepare_request(&self, inputs: &InputValues) -> Result<ImageRequest, UiError> {
-        let image = inputs.image(IMAGE)?;
-        let (width, height) = (image.width as usize, image.height as usize);
-        let grey = image.channel(0);
-        Ok(if image.bit_depth > 8 {
-            ImageRequest::from_gray16(width, height, &grey)
-        } else {
-            let bytes: Vec<u8> = grey.iter().map(|v| (*v).min(255) as u8).collect();
-            ImageRequest::from_gray8(width, height, &bytes)
-        })
-    }
-
-    fn process_response(&self, request: &ImageRequest, response: LabelResponse) -> Result<OutputValues, UiError> {
-        let (width, height, labels) = response.decode().map_err(UiError::general)?;
-        let unlimited = Limits {
-            min_side: 1,
-            max_side: u64::MAX,
-            max_pixels: u64::MAX,
-            max_channels: u64::MAX,
-        };
-        let shown = request
-            .decode(&unlimited)
-            .map_err(|e| UiError::general(e.to_string()))?;
-        if (shown.width, shown.height) != (width, height) {
-            return Err(UiError::general(format!(
-                "the service answered labels of {height} x {width} pixels for an image of {} x {}",
-                shown.height, shown.width
-            )));
-        }
-        let display = ImageValue {
-            width: width as u32,
-            height: height as u32,
-            channels: 1,
-            bit_depth: if matches!(request.dtype, crate::envelope::InputDtype::Uint8) {
-                8
-            } else {
-                16
-            },
-            data: shown.pixels,
-        }
-        .to_display()
-        .with_labels(&labels);
-        let report = cell_report(&labels, width);
-        let count = report["count"].as_f64().unwrap_or(0.0);
-        let mean_area = report["mean_area"].as_f64().unwrap_or(0.0);
-        Ok(OutputValues::new()
-            .with("overlay", OutputValue::Image(display))
-            .with("count", OutputValue::Number(count))
-            .with("mean_area", OutputValue::Number(mean_area))
-            .with("cells", OutputValue::File(FileOutput::json("cells.json", &report))))
-    }
+/// The [`cell_report`] of a response.
+fn report(response: &LabelResponse) -> Result<Value, UiError> {
+    let (width, _, labels) = response.decode().map_err(UiError::general)?;
+    Ok(cell_report(&labels, width))
 }
 
 /// The JSON report of a label image: `count`, `mean_area`, `areas`, and per cell its `label`, `area`,

@@ -13,7 +13,7 @@ use easymlserve::server::ServeArgs;
 use load_forecasting::data::read_series;
 use load_forecasting::service::LoadForecaster;
 use load_forecasting::train::{DEFAULT_SVR_STRIDE, TrainOptions, models_present, train};
-use load_forecasting::ui::ForecastUi;
+use load_forecasting::ui::forecast_ui;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -168,7 +168,7 @@ fn serve(cmd: ServeCmd) -> anyhow::Result<()> {
     }
     let sample = sample_file();
     Server::new(LoadForecaster::new(models))
-        .with_ui(ForecastUi)
+        .with_ui(forecast_ui())
         .on_listening(move |local| print_welcome(local, &sample))
         .run_with(cmd.server)?;
     Ok(())

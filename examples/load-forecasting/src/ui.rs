@@ -1,19 +1,45 @@
-//! The forecasting GUI (the paper's Figure 3): choose models and upload a `time,energy` CSV; see the
-//! day-ahead forecast against the measured load, the absolute error with each model's MAE, and download
-//! everything as one CSV. The same `Ui` runs in the web and the desktop GUI.
+//! The forecasting GUI (the paper's Figure 3): the GUI generated from `ForecastRequest` and
+//! `ForecastResponse` (model checkboxes, one `time,energy` CSV upload that fills two fields, a 422 on
+//! `time[3]` shown under the CSV) plus what the response does not hold: the forecast drawn against
+//! the measured load, the absolute error with each model's MAE, a score table, and everything as one
+//! CSV download. The same `Ui` runs in the web and the desktop GUI.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use easymlserve::prelude::*;
-use easymlserve::ui::{FileOutput, Table, field};
+use easymlserve::ui::{DerivedUi, FileOutput, Table};
 
 use crate::models::ModelKind;
 use crate::service::{ForecastRequest, ForecastResponse};
 use crate::stamp::Stamp;
 
-/// The forecasting UI.
-pub struct ForecastUi;
+/// The forecasting UI's type.
+pub type ForecastUi = DerivedUi<ForecastRequest, ForecastResponse>;
+
+/// The forecasting UI: the generated one, its `forecasts` plot replaced by `forecast` (with the
+/// measured load), and `error`, `scores` and `download` derived.
+pub fn forecast_ui() -> ForecastUi {
+    DerivedUi::new(
+        "Electrical load forecasting",
+        "Forecasts the German electrical load 24 hours ahead. Upload a CSV with the columns time,energy \
+         (at least 24 consecutive hours, load in MW; for example samples/2019-01.csv of this example), \
+         choose the models and press Submit.",
+    )
+    .replace_output(
+        "forecasts",
+        Output::plot("forecast", "24h ahead forecast"),
+        forecast_plot,
+    )
+    .with_output(
+        Output::plot("error", "Forecast error").description(
+            "Absolute error of each model over the hours where the measured load is known; MAE in the legend.",
+        ),
+        error_plot,
+    )
+    .with_output(Output::table("scores", "Mean absolute error per model"), score_table)
+    .with_output(Output::file("download", "Forecast CSV"), download)
+}
 
 /// Accuracy of one model over the hours where the measured load is known.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,204 +75,160 @@ pub fn thousands(value: f64) -> String {
     if rounded < 0 { format!("-{out}") } else { out }
 }
 
-fn parse_times(times: &[String], field: &str) -> Result<Vec<i64>, UiError> {
+fn parse_times(times: &[String]) -> Result<Vec<i64>, UiError> {
     times
         .iter()
         .map(|t| {
             Stamp::parse(t)
                 .map(|s| s.epoch_ms)
-                .ok_or_else(|| UiError::field(field, format!("`{t}` is not a date and time")))
+                .ok_or_else(|| UiError::field("csv", format!("`{t}` is not a date and time")))
         })
         .collect()
 }
 
-impl Ui for ForecastUi {
-    type Request = ForecastRequest;
-    type Response = ForecastResponse;
+/// The measured load by hour (epoch ms).
+fn measured(request: &ForecastRequest) -> Result<BTreeMap<i64, f64>, UiError> {
+    Ok(parse_times(&request.time)?
+        .into_iter()
+        .zip(&request.energy)
+        .filter_map(|(t, e)| e.map(|e| (t, e)))
+        .collect())
+}
 
-    fn title(&self) -> String {
-        "Electrical load forecasting".to_owned()
+fn forecast_plot(request: &ForecastRequest, response: &ForecastResponse) -> Result<OutputValue, UiError> {
+    let truth = measured(request)?;
+    let x_truth: Vec<f64> = truth.keys().map(|t| *t as f64).collect();
+    let mut plot = Plot::new("24h ahead forecast")
+        .labels("time (UTC)", "load [MW]")
+        .time_axis()
+        .series(Series::line("measured", x_truth, truth.values().copied().collect()));
+    for forecast in &response.forecasts {
+        let x: Vec<f64> = parse_times(&forecast.time)?.iter().map(|t| *t as f64).collect();
+        plot = plot.series(Series::line(forecast.model.name(), x, forecast.energy.clone()));
     }
+    Ok(OutputValue::Plot(plot))
+}
 
-    fn description(&self) -> String {
-        "Forecasts the German electrical load 24 hours ahead. Upload a CSV with the columns time,energy \
-         (at least 24 consecutive hours, load in MW; for example samples/2019-01.csv of this example), \
-         choose the models and press Submit."
-            .to_owned()
-    }
+/// A model's score and its absolute errors as plot `x` and `y`.
+type Scored = (Score, Vec<f64>, Vec<f64>);
 
-    fn inputs(&self) -> Vec<Input> {
-        let names = ModelKind::ALL.map(ModelKind::name);
-        vec![
-            Input::multiple_choice("models", "Models", names)
-                .default_value(names)
-                .description("LR: linear regression, SVR: support vector regression, RF: random forest."),
-            Input::time_series_csv_file("csv", "Load CSV")
-                .description("Columns time,energy: consecutive hours, load in MW."),
-        ]
-    }
-
-    fn outputs(&self) -> Vec<Output> {
-        vec![
-            Output::plot("forecast", "24h ahead forecast"),
-            Output::plot("error", "Forecast error").description(
-                "Absolute error of each model over the hours where the measured load is known; MAE in the legend.",
-            ),
-            Output::table("scores", "Mean absolute error per model"),
-            Output::file("download", "Forecast CSV"),
-        ]
-    }
-
-    fn prepare_request(&self, inputs: &InputValues) -> Result<ForecastRequest, UiError> {
-        let mut models = Vec::new();
-        for name in inputs.choices("models")? {
-            let kind = ModelKind::from_name(name)
-                .ok_or_else(|| UiError::field("models", format!("`{name}` is not a model; choose LR, SVR or RF")))?;
-            models.push(kind);
-        }
-        if models.is_empty() {
-            return Err(UiError::field("models", "choose at least one model"));
-        }
-        let series = inputs.time_series("csv")?;
-        let energy = series.column("energy").ok_or_else(|| {
-            UiError::field(
-                "csv",
-                format!("the file needs an `energy` column; found {}", series.columns.join(", ")),
-            )
-        })?;
-        if series.len() < 24 {
-            return Err(UiError::field(
-                "csv",
-                format!("the file has {} hours; a forecast needs at least 24", series.len()),
-            ));
-        }
-        Ok(ForecastRequest {
-            models,
-            time: series.times.clone(),
-            energy: energy.iter().map(|v| Some(*v)).collect(),
-        })
-    }
-
-    fn process_response(&self, request: &ForecastRequest, response: ForecastResponse) -> Result<OutputValues, UiError> {
-        let truth_ms = parse_times(&request.time, "csv")?;
-        let truth: BTreeMap<i64, f64> = truth_ms
-            .iter()
-            .zip(&request.energy)
-            .filter_map(|(t, e)| e.map(|e| (*t, e)))
-            .collect();
-        let x_truth: Vec<f64> = truth.keys().map(|t| *t as f64).collect();
-        let mut forecast_plot = Plot::new("24h ahead forecast")
-            .labels("time (UTC)", "load [MW]")
-            .time_axis()
-            .series(Series::line("measured", x_truth, truth.values().copied().collect()));
-        let mut error_plot = Plot::new("Forecast error")
-            .labels("time (UTC)", "absolute error [MW]")
-            .time_axis();
-        let mut scores = Vec::new();
-        // One CSV line per hour, input hours and forecast hours alike, in time order.
-        let blank = || vec![None; response.forecasts.len()];
-        let mut rows: BTreeMap<i64, CsvRow> = truth_ms
-            .iter()
-            .zip(&request.time)
-            .zip(&request.energy)
-            .map(|((t, text), e)| {
-                let row = CsvRow {
-                    text: text.clone(),
-                    measured: *e,
-                    forecasts: blank(),
-                };
-                (*t, row)
-            })
-            .collect();
-        for (column, forecast) in response.forecasts.iter().enumerate() {
-            let times = parse_times(&forecast.time, "csv")?;
-            let x: Vec<f64> = times.iter().map(|t| *t as f64).collect();
-            forecast_plot = forecast_plot.series(Series::line(forecast.model.name(), x, forecast.energy.clone()));
-            let (mut ex, mut ey, mut pct) = (Vec::new(), Vec::new(), 0.0);
-            for ((t, text), value) in times.iter().zip(&forecast.time).zip(&forecast.energy) {
-                if let Some(measured) = truth.get(t) {
-                    ex.push(*t as f64);
-                    ey.push((measured - value).abs());
-                    pct += ((measured - value) / measured).abs();
-                }
-                let row = rows.entry(*t).or_insert_with(|| CsvRow {
-                    text: text.clone(),
-                    measured: None,
-                    forecasts: blank(),
-                });
-                row.forecasts[column] = Some(*value);
+/// Each model's score and errors over the hours with a measurement.
+fn scores(request: &ForecastRequest, response: &ForecastResponse) -> Result<Vec<Scored>, UiError> {
+    let truth = measured(request)?;
+    let mut out = Vec::new();
+    for forecast in &response.forecasts {
+        let (mut ex, mut ey, mut pct) = (Vec::new(), Vec::new(), 0.0);
+        for (t, value) in parse_times(&forecast.time)?.iter().zip(&forecast.energy) {
+            if let Some(measured) = truth.get(t) {
+                ex.push(*t as f64);
+                ey.push((measured - value).abs());
+                pct += ((measured - value) / measured).abs();
             }
-            let hours = ey.len();
-            let mae = (hours > 0).then(|| ey.iter().sum::<f64>() / hours as f64);
-            let mape = (hours > 0).then(|| 100.0 * pct / hours as f64);
-            let name = match mae {
-                Some(mae) => format!("{} (MAE {} MW)", forecast.model.name(), thousands(mae)),
-                None => forecast.model.name().to_owned(),
-            };
-            error_plot = error_plot.series(Series::line(name, ex, ey));
-            scores.push(Score {
-                model: forecast.model,
-                hours,
-                mae,
-                mape,
-            });
         }
-        let table = Table {
-            columns: ["model", "MAE [MW]", "MAPE [%]", "hours compared"]
-                .map(str::to_owned)
-                .to_vec(),
-            rows: scores
-                .iter()
-                .map(|s| {
-                    vec![
-                        s.model.name().to_owned(),
-                        s.mae.map_or_else(|| "n/a".to_owned(), thousands),
-                        s.mape.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.2}")),
-                        s.hours.to_string(),
-                    ]
-                })
-                .collect(),
+        let hours = ey.len();
+        let score = Score {
+            model: forecast.model,
+            hours,
+            mae: (hours > 0).then(|| ey.iter().sum::<f64>() / hours as f64),
+            mape: (hours > 0).then(|| 100.0 * pct / hours as f64),
         };
-        let mut csv = String::from("time,energy");
-        for forecast in &response.forecasts {
-            csv.push(',');
-            csv.push_str(forecast.model.name());
+        out.push((score, ex, ey));
+    }
+    Ok(out)
+}
+
+fn error_plot(request: &ForecastRequest, response: &ForecastResponse) -> Result<OutputValue, UiError> {
+    let mut plot = Plot::new("Forecast error")
+        .labels("time (UTC)", "absolute error [MW]")
+        .time_axis();
+    for (score, ex, ey) in scores(request, response)? {
+        let name = match score.mae {
+            Some(mae) => format!("{} (MAE {} MW)", score.model.name(), thousands(mae)),
+            None => score.model.name().to_owned(),
+        };
+        plot = plot.series(Series::line(name, ex, ey));
+    }
+    Ok(OutputValue::Plot(plot))
+}
+
+fn score_table(request: &ForecastRequest, response: &ForecastResponse) -> Result<OutputValue, UiError> {
+    let rows = scores(request, response)?
+        .into_iter()
+        .map(|(s, _, _)| {
+            vec![
+                s.model.name().to_owned(),
+                s.mae.map_or_else(|| "n/a".to_owned(), thousands),
+                s.mape.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.2}")),
+                s.hours.to_string(),
+            ]
+        })
+        .collect();
+    Ok(OutputValue::Table(Table {
+        columns: ["model", "MAE [MW]", "MAPE [%]", "hours compared"]
+            .map(str::to_owned)
+            .to_vec(),
+        rows,
+    }))
+}
+
+/// One CSV line per hour, input hours and forecast hours alike, in time order.
+fn download(request: &ForecastRequest, response: &ForecastResponse) -> Result<OutputValue, UiError> {
+    let blank = || vec![None; response.forecasts.len()];
+    let mut rows: BTreeMap<i64, CsvRow> = parse_times(&request.time)?
+        .into_iter()
+        .zip(&request.time)
+        .zip(&request.energy)
+        .map(|((t, text), e)| {
+            let row = CsvRow {
+                text: text.clone(),
+                measured: *e,
+                forecasts: blank(),
+            };
+            (t, row)
+        })
+        .collect();
+    for (column, forecast) in response.forecasts.iter().enumerate() {
+        for ((t, text), value) in parse_times(&forecast.time)?
+            .into_iter()
+            .zip(&forecast.time)
+            .zip(&forecast.energy)
+        {
+            let row = rows.entry(t).or_insert_with(|| CsvRow {
+                text: text.clone(),
+                measured: None,
+                forecasts: blank(),
+            });
+            row.forecasts[column] = Some(*value);
+        }
+    }
+    let mut csv = String::from("time,energy");
+    for forecast in &response.forecasts {
+        csv.push(',');
+        csv.push_str(forecast.model.name());
+    }
+    csv.push('\n');
+    let cell = |v: &Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for row in rows.values() {
+        let _ = write!(csv, "{},{}", row.text, cell(&row.measured));
+        for f in &row.forecasts {
+            let _ = write!(csv, ",{}", cell(f));
         }
         csv.push('\n');
-        let cell = |v: &Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-        for row in rows.values() {
-            let _ = write!(csv, "{},{}", row.text, cell(&row.measured));
-            for f in &row.forecasts {
-                let _ = write!(csv, ",{}", cell(f));
-            }
-            csv.push('\n');
-        }
-        Ok(OutputValues::new()
-            .with("forecast", OutputValue::Plot(forecast_plot))
-            .with("error", OutputValue::Plot(error_plot))
-            .with("scores", OutputValue::Table(table))
-            .with("download", OutputValue::File(FileOutput::csv("forecast.csv", csv))))
     }
-
-    /// The CSV fills `time` and `energy`, so the server's 422 on `time[3]` shows under it.
-    fn input_for_field(&self, path: &str) -> Option<String> {
-        match field::top_level(path) {
-            "time" | "energy" => Some("csv".to_owned()),
-            _ => field::input_named_by(path, &self.inputs()),
-        }
-    }
+    Ok(OutputValue::File(FileOutput::csv("forecast.csv", csv)))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{ForecastUi, Ui, thousands};
+    use super::{Ui, forecast_ui, thousands};
 
     #[test]
     fn errors_on_the_fields_the_csv_fills_land_on_the_csv() {
-        assert_eq!(ForecastUi.input_for_field("time[3]").as_deref(), Some("csv"));
-        assert_eq!(ForecastUi.input_for_field("energy").as_deref(), Some("csv"));
-        assert_eq!(ForecastUi.input_for_field("models[0]").as_deref(), Some("models"));
-        assert_eq!(ForecastUi.input_for_field("horizon"), None);
+        let ui = forecast_ui();
+        assert_eq!(ui.input_for_field("time[3]").as_deref(), Some("csv"));
+        assert_eq!(ui.input_for_field("energy").as_deref(), Some("csv"));
+        assert_eq!(ui.input_for_field("models[0]").as_deref(), Some("models"));
+        assert_eq!(ui.input_for_field("horizon"), None);
     }
 
     #[test]

@@ -9,13 +9,13 @@ use easymlserve::prelude::*;
 use easymlserve_testkit::{Browser, serve};
 use load_forecasting::service::LoadForecaster;
 use load_forecasting::train::small_models;
-use load_forecasting::ui::ForecastUi;
+use load_forecasting::ui::forecast_ui;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_a_month_choose_models_and_see_forecasts_and_errors() {
     let models = std::env::temp_dir().join(format!("load-forecasting-browser-{}", std::process::id()));
     small_models(&models).unwrap();
-    let url = serve(Server::new(LoadForecaster::new(models)).with_ui(ForecastUi)).await;
+    let url = serve(Server::new(LoadForecaster::new(models)).with_ui(forecast_ui())).await;
 
     let browser = Browser::start(1280, 1600).await;
     browser.open_gui(&format!("{url}/ui/")).await;

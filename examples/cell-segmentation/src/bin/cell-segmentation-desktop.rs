@@ -5,5 +5,5 @@
 use easymlserve::prelude::*;
 
 fn main() -> std::process::ExitCode {
-    DesktopUi::new(cell_segmentation::ui::CellUi).run()
+    DesktopUi::new(cell_segmentation::ui::cell_ui()).run()
 }

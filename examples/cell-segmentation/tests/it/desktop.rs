@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::util::{segmenter, shipped_tiff};
-use cell_segmentation::ui::CellUi;
+use cell_segmentation::ui::cell_ui;
 use easymlserve::prelude::*;
 use easymlserve_desktop::DesktopApp;
 use egui_kittest::Harness;
@@ -16,8 +16,8 @@ use egui_kittest::kittest::Queryable;
 
 #[test]
 fn the_desktop_window_segments_the_tiff() {
-    let (url, _runtime) = easymlserve_testkit::serve_blocking(Server::new(segmenter()).with_ui(CellUi));
-    let app = DesktopApp::new(Arc::new(CellUi), url, None);
+    let (url, _runtime) = easymlserve_testkit::serve_blocking(Server::new(segmenter()).with_ui(cell_ui()));
+    let app = DesktopApp::new(Arc::new(cell_ui()), url, None);
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1200.0, 1600.0))
         .build_ui_state(|ui, app: &mut DesktopApp| app.ui(ui), app);
@@ -38,7 +38,7 @@ fn the_desktop_window_segments_the_tiff() {
     harness.run_steps(3);
     assert_eq!(harness.state().banner(), None);
     let outputs = harness.state().outputs();
-    assert_eq!(outputs.0.len(), CellUi.outputs().len(), "every output got a value");
+    assert_eq!(outputs.0.len(), cell_ui().outputs().len(), "every output got a value");
     let Some(OutputValue::Number(count)) = outputs.get("count") else {
         panic!("no count")
     };

@@ -9,7 +9,7 @@ use crate::util::{assert_within_20_percent, segmenter, shipped_tiff};
 use cell_segmentation::data::read_gray;
 use cell_segmentation::envelope::InputDtype;
 use cell_segmentation::service::CellSegmenter;
-use cell_segmentation::ui::{CellUi, IMAGE};
+use cell_segmentation::ui::{IMAGE, cell_ui};
 use easymlserve::prelude::*;
 use easymlserve::ui::{ImageValue, InputValue};
 
@@ -19,11 +19,11 @@ const MASK_CELLS: usize = 125;
 fn run(service: &CellSegmenter, bytes: &[u8]) -> (InputDtype, OutputValues) {
     let image = ImageValue::decode(bytes, IMAGE).unwrap();
     let inputs = InputValues::new().with(IMAGE, InputValue::Image(image));
-    let request = CellUi.prepare_request(&inputs).unwrap();
+    let request = cell_ui().prepare_request(&inputs).unwrap();
     assert_eq!(request.shape, [512, 512]);
     let dtype = request.dtype;
     let response = service.process(request.clone()).unwrap();
-    (dtype, CellUi.process_response(&request, response).unwrap())
+    (dtype, cell_ui().process_response(&request, response).unwrap())
 }
 
 fn number(outputs: &OutputValues, name: &str) -> f64 {
@@ -111,6 +111,6 @@ fn png_jpeg_and_8_bit_tiff_work_too() {
 fn a_file_that_is_no_image_is_refused_by_name() {
     let err = ImageValue::decode(b"time,energy\n", IMAGE).unwrap_err();
     assert_eq!(err.field.as_deref(), Some(IMAGE));
-    let err = CellUi.prepare_request(&InputValues::new()).unwrap_err();
+    let err = cell_ui().prepare_request(&InputValues::new()).unwrap_err();
     assert_eq!(err.field.as_deref(), Some(IMAGE), "{err}");
 }

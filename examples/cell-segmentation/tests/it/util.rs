@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use cell_segmentation::data::HELD_OUT_FROM_ROW;
 use cell_segmentation::service::CellSegmenter;
-use cell_segmentation::ui::CellUi;
+use cell_segmentation::ui::cell_ui;
 use easymlserve::prelude::*;
 
 /// `data/img2d.tif`, the shipped 16-bit image.
@@ -24,7 +24,7 @@ pub fn segmenter() -> CellSegmenter {
 /// Serves `service` with the web GUI on 127.0.0.1:0 in this runtime until the test ends; returns the
 /// base URL once the model is loaded.
 pub async fn serve(service: CellSegmenter) -> String {
-    easymlserve_testkit::serve(Server::new(service).with_ui(CellUi)).await
+    easymlserve_testkit::serve(Server::new(service).with_ui(cell_ui())).await
 }
 
 /// Distinct non-zero labels with at least one pixel in the held-out rows of a 512-wide image.

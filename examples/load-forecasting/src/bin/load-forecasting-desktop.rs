@@ -5,5 +5,5 @@
 use easymlserve::prelude::*;
 
 fn main() -> std::process::ExitCode {
-    DesktopUi::new(load_forecasting::ui::ForecastUi).run()
+    DesktopUi::new(load_forecasting::ui::forecast_ui()).run()
 }

@@ -4,21 +4,22 @@
 use easymlserve::prelude::*;
 use easymlserve::ui::{FileValue, OutputValue, RawInput};
 use load_forecasting::models::ModelKind;
-use load_forecasting::ui::ForecastUi;
+use load_forecasting::ui::forecast_ui;
 
 use crate::util::{sample, tiny_service};
 
 /// Parses raw form values with the UI's own input definitions, as a GUI does.
 fn form(models: &[&str], file_name: &str, bytes: Vec<u8>) -> Result<InputValues, UiError> {
-    let inputs = ForecastUi.inputs();
+    let inputs = forecast_ui().inputs();
+    let input = |name: &str| inputs.iter().find(|i| i.name == name).unwrap();
     let mut values = InputValues::new();
     let raw_models = RawInput::Text(models.iter().map(|m| (*m).to_owned()).collect());
-    values.insert("models", inputs[0].parse(raw_models)?);
+    values.insert("models", input("models").parse(raw_models)?);
     let file = RawInput::File(FileValue {
         name: file_name.to_owned(),
         bytes,
     });
-    values.insert("csv", inputs[1].parse(file)?);
+    values.insert("csv", input("csv").parse(file)?);
     Ok(values)
 }
 
@@ -26,14 +27,14 @@ fn form(models: &[&str], file_name: &str, bytes: Vec<u8>) -> Result<InputValues,
 fn a_shipped_month_becomes_plots_scores_and_a_csv() {
     let bytes = std::fs::read(sample("2019-03.csv")).unwrap();
     let values = form(&["LR", "RF"], "2019-03.csv", bytes).unwrap();
-    let request = ForecastUi.prepare_request(&values).unwrap();
+    let request = forecast_ui().prepare_request(&values).unwrap();
     assert_eq!(request.models, vec![ModelKind::Lr, ModelKind::Rf]);
     assert_eq!(request.time.len(), 744);
     assert_eq!(request.time[0], "2019-03-01T00:00:00Z", "times go out as written");
     assert!(request.energy.iter().all(Option::is_some));
 
     let response = tiny_service().process(request.clone()).unwrap();
-    let outputs = ForecastUi.process_response(&request, response).unwrap();
+    let outputs = forecast_ui().process_response(&request, response).unwrap();
 
     let Some(OutputValue::Plot(forecast)) = outputs.get("forecast") else {
         panic!("no forecast plot")
@@ -96,15 +97,25 @@ fn bad_uploads_are_reported_at_their_field() {
     assert_eq!(err.field.as_deref(), Some("csv"));
     assert!(err.message.contains("is not a number"), "{}", err.message);
 
+    // The generated CSV input fills `energy` from the column of that name, else from the first
+    // value column, so a `time,load` file is read as it was meant.
     let values = form(&["LR"], "load.csv", b"time,load\n2019-01-01T00:00:00Z,1\n".to_vec()).unwrap();
-    let err = ForecastUi.prepare_request(&values).unwrap_err();
-    assert_eq!(err.field.as_deref(), Some("csv"));
-    assert_eq!(err.message, "the file needs an `energy` column; found load");
+    let request = forecast_ui().prepare_request(&values).unwrap();
+    assert_eq!(request.energy, [Some(1.0)]);
 
+    // The GUI does not repeat the service's "at least 24 hours": the service refuses the request
+    // naming `time`, and that error lands on the CSV that filled it.
     let short = "time,energy\n2019-01-01T00:00:00Z,1\n2019-01-01T01:00:00Z,2\n";
     let values = form(&["LR"], "short.csv", short.as_bytes().to_vec()).unwrap();
-    let err = ForecastUi.prepare_request(&values).unwrap_err();
-    assert_eq!(err.message, "the file has 2 hours; a forecast needs at least 24");
+    let request = forecast_ui().prepare_request(&values).unwrap();
+    assert_eq!(request.time.len(), 2);
+    let Err(ServiceError::InvalidInput { field, message }) = tiny_service().process(request) else {
+        panic!("2 hours were not refused")
+    };
+    assert_eq!(field.as_deref(), Some("time"), "{message}");
+    assert!(message.contains("at least 24 hours"), "{message}");
+    let field = field.unwrap_or_default();
+    assert_eq!(forecast_ui().input_for_field(&field).as_deref(), Some("csv"));
 
     let bytes = std::fs::read(sample("2019-01.csv")).unwrap();
     let err = form(&[], "2019-01.csv", bytes).unwrap_err();

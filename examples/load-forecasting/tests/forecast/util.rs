@@ -10,7 +10,7 @@ use load_forecasting::data::{HourlySeries, read_series};
 use load_forecasting::models::FitSettings;
 use load_forecasting::service::LoadForecaster;
 use load_forecasting::train::{TrainOptions, train};
-use load_forecasting::ui::ForecastUi;
+use load_forecasting::ui::forecast_ui;
 
 /// The example's folder.
 pub fn example_dir() -> PathBuf {
@@ -80,7 +80,7 @@ pub async fn serve_tiny() -> String {
     let dir = tiny_models().to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = Server::new(LoadForecaster::new(dir)).with_ui(ForecastUi);
+    let server = Server::new(LoadForecaster::new(dir)).with_ui(forecast_ui());
     tokio::spawn(server.serve_with_shutdown(listener, std::future::pending()));
     let client = Client::new(url.clone()).unwrap();
     for _ in 0..1000 {
