@@ -88,20 +88,53 @@ impl From<ServiceError> for ModelError {
     }
 }
 
+/// What the engine does when an asynchronous backend takes its request ([`Item::started`]): the
+/// request leaves the queue; false when its caller left while it waited.
+pub(crate) type StartHook = Box<dyn FnOnce() -> bool + Send + 'static>;
+
 /// One request for a backend: a JSON value that passed the spec's request schema, and its context.
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct Item {
     /// The validated request body.
     pub request: serde_json::Value,
     /// Request id, deadline, cancellation flag and progress.
     pub ctx: Context,
+    start: Option<StartHook>,
+}
+
+impl std::fmt::Debug for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Item")
+            .field("request", &self.request)
+            .field("ctx", &self.ctx)
+            .field("waiting", &self.start.is_some())
+            .finish()
+    }
 }
 
 impl Item {
     /// An item of `request` with `ctx`.
     pub fn new(request: serde_json::Value, ctx: Context) -> Self {
-        Self { request, ctx }
+        Self {
+            request,
+            ctx,
+            start: None,
+        }
+    }
+
+    /// An item whose backend tells the engine when it takes it.
+    pub(crate) fn with_start(mut self, start: StartHook) -> Self {
+        self.start = Some(start);
+        self
+    }
+
+    /// Tells the engine that the backend has what the request waited for (an asynchronous backend
+    /// calls it once it has leased a worker process): only now does the request leave the queue, take
+    /// its place in the queue's order, count as running and busy a worker. False when the caller
+    /// left while the request waited: the backend then does not run it (and gives back what it
+    /// leased). Later calls, and calls on an item that came from a worker thread, return true.
+    pub fn started(&mut self) -> bool {
+        self.start.take().is_none_or(|start| start())
     }
 }
 
@@ -154,7 +187,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Answers one validated request on the runtime (used when [`Backend::runs_async`] says so). The
     /// engine polls the future again as soon as the caller times out or goes away, after setting the
     /// context's cancellation flag, so a future that checks the flag whenever it is polled learns of
-    /// the cancellation at once. The default fails: a backend that says it runs async implements it.
+    /// the cancellation at once. The request counts as queued (its position, `queue_depth`) until the
+    /// future calls [`Item::started`], which it does once it has what it waited for (a worker process);
+    /// a future that never calls it counts as queued until it ends. The default fails: a backend that
+    /// says it runs async implements it.
     fn run_async(&self, item: Item) -> RunFuture {
         drop(item);
         Box::pin(std::future::ready(Err(ModelError::Failed(

@@ -252,14 +252,20 @@ impl Drop for PythonBackend {
     }
 }
 
-/// One request: lease a worker (giving up if the request is cancelled first), run, give it back.
+/// One request: lease a worker (giving up if the request is cancelled first), tell the engine it has
+/// left the queue, run, give the worker back.
 async fn predict(
     supervisor: &Arc<Supervisor>,
-    item: Item,
+    mut item: Item,
     grace: Duration,
     tick: Option<Duration>,
 ) -> Result<Bytes, ModelError> {
     let mut lease = supervisor.lease(|| item.ctx.is_cancelled(), tick).await?;
+    if !item.started() {
+        // The caller left just as the worker came: the worker goes to the next request untouched.
+        lease.finish(crate::pool::Health::Healthy);
+        return Err(ModelError::Cancelled);
+    }
     let (outcome, health) = request::predict(lease.worker(), item, grace, tick).await;
     lease.finish(health);
     outcome

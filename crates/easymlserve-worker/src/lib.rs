@@ -7,7 +7,8 @@
 //! every worker in parallel (each in its own process group, `OMP_NUM_THREADS=1` and the other BLAS
 //! thread variables unless set) and is done once each has loaded its model; the spec (schemas, info,
 //! example, capabilities) is the first worker's. Requests run as tasks on the server's runtime (the
-//! backend says `runs_async`): a request leases an idle worker; a worker that dies
+//! backend says `runs_async`): a request leases an idle worker, or waits in line for one (first come,
+//! first served) and counts as queued, with its position, until it has one; a worker that dies
 //! fails its request with `worker_crashed` and restarts in the background (0.1 s back-off doubling to
 //! 10 s, reset after a healthy minute); a request past its timeout is sent `cancel`, and its worker is
 //! killed and restarted if it has not stopped within [`PythonConfig::cancel_grace`]. Shutdown waits up

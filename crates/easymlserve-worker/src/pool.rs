@@ -1,11 +1,15 @@
 //! The supervisor of a service's worker processes: a pool of idle workers that requests lease one at a
-//! time (a `Mutex`, a `Notify` for waiting requests and a `Condvar` for the threads), restarts with back-off for workers that crashed or had to be
-//! killed (the others keep serving meanwhile), and an orderly shutdown that leaves no child behind.
+//! time, first come first served (a worker given back goes straight to the oldest request still
+//! waiting, through its own channel, so a newcomer cannot overtake it), restarts with back-off for
+//! workers that crashed or had to be killed (the others keep serving meanwhile), and an orderly
+//! shutdown that leaves no child behind.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use easymlserve_server::ModelError;
+use tokio::sync::oneshot;
 
 use crate::process::{Launch, WorkerProcess};
 use crate::request::Cancelled;
@@ -29,7 +33,10 @@ pub(crate) enum Health {
 }
 
 struct State {
+    /// Idle workers; never non-empty while a live request waits.
     idle: Vec<WorkerProcess>,
+    /// Requests waiting for a worker, oldest first (a closed sender: that request gave up).
+    waiters: VecDeque<oneshot::Sender<WorkerProcess>>,
     busy: usize,
     restarting: usize,
     stopping: bool,
@@ -44,8 +51,6 @@ pub(crate) struct Supervisor {
     sdk: Mutex<Option<Sdk>>,
     state: Mutex<State>,
     changed: Condvar,
-    /// Wakes requests waiting for a worker.
-    freed: tokio::sync::Notify,
     runtime: tokio::runtime::Handle,
 }
 
@@ -66,66 +71,87 @@ impl Supervisor {
             sdk: Mutex::new(Some(sdk)),
             state: Mutex::new(State {
                 idle: workers,
+                waiters: VecDeque::new(),
                 busy: 0,
                 restarting: 0,
                 stopping: false,
                 backoff: vec![FIRST_BACKOFF; count],
             }),
             changed: Condvar::new(),
-            freed: tokio::sync::Notify::new(),
             runtime,
         }
     }
 
-    /// Tells the threads and the waiting requests that the state changed.
+    /// Tells the threads (restarts, shutdown) that the state changed.
     fn notify(&self) {
         self.changed.notify_all();
-        self.freed.notify_waiters();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits for an idle worker and leases it; gives up when `cancelled()` turns true (the request
-    /// timed out or its caller left; checked on every poll, and every `tick` if given) or the server
-    /// stops.
+    /// Waits for an idle worker and leases it, after the requests that waited before it; gives up
+    /// when `cancelled()` turns true (the request timed out or its caller left; checked on every
+    /// poll, and every `tick` if given) or the server stops.
     pub(crate) async fn lease(
         self: &Arc<Self>,
         cancelled: impl Fn() -> bool + Unpin,
         tick: Option<Duration>,
     ) -> Result<Lease, ModelError> {
         let mut cancelled = Cancelled::new(cancelled, tick);
-        loop {
-            let freed = self.freed.notified();
-            tokio::pin!(freed);
-            // Registered before the state is looked at, so a worker given back now is not missed.
-            freed.as_mut().enable();
-            {
-                let mut state = self.lock();
-                if state.stopping {
-                    return Err(ModelError::Failed("the server is shutting down".to_owned()));
-                }
-                if let Some(worker) = state.idle.pop() {
-                    state.busy += 1;
-                    return Ok(Lease {
-                        supervisor: Arc::clone(self),
-                        worker: Some(worker),
-                    });
-                }
+        let receiver = {
+            let mut state = self.lock();
+            if state.stopping {
+                return Err(stopping());
             }
-            tokio::select! {
-                biased;
-                () = &mut cancelled => return Err(ModelError::Cancelled),
-                () = freed => {}
+            if let Some(worker) = state.idle.pop() {
+                state.busy += 1;
+                return Ok(Lease {
+                    supervisor: Arc::clone(self),
+                    worker: Some(worker),
+                });
+            }
+            let (sender, receiver) = oneshot::channel();
+            state.waiters.push_back(sender);
+            receiver
+        };
+        // Dropped on every way out: a worker handed over as the request gave up goes to the next one.
+        let mut waiting = Waiting {
+            supervisor: Arc::clone(self),
+            receiver,
+        };
+        tokio::select! {
+            biased;
+            () = &mut cancelled => Err(ModelError::Cancelled),
+            handed = &mut waiting.receiver => match handed {
+                Ok(worker) => Ok(Lease {
+                    supervisor: Arc::clone(self),
+                    worker: Some(worker),
+                }),
+                // The supervisor dropped the waiters: it stops.
+                Err(_) => Err(stopping()),
+            },
+        }
+    }
+
+    /// Hands `worker` to the oldest request still waiting (true), or makes it idle (false).
+    fn place(state: &mut State, mut worker: WorkerProcess) -> bool {
+        while let Some(waiter) = state.waiters.pop_front() {
+            match waiter.send(worker) {
+                Ok(()) => return true,
+                Err(back) => worker = back,
             }
         }
+        state.idle.push(worker);
+        false
     }
 
     fn give_back(&self, worker: WorkerProcess) {
         let mut state = self.lock();
-        state.busy -= 1;
-        state.idle.push(worker);
+        if !Self::place(&mut state, worker) {
+            state.busy -= 1;
+        }
         drop(state);
         self.notify();
     }
@@ -179,7 +205,9 @@ impl Supervisor {
                         break;
                     }
                     tracing::info!(worker = worker_id, pid = worker.pid(), "the worker is back");
-                    state.idle.push(worker);
+                    if Self::place(&mut state, worker) {
+                        state.busy += 1;
+                    }
                     state.restarting -= 1;
                     drop(state);
                     self.notify();
@@ -231,6 +259,8 @@ impl Supervisor {
         let until = Instant::now() + drain;
         let mut state = self.lock();
         state.stopping = true;
+        // The requests still waiting learn that the server stops.
+        state.waiters.clear();
         self.notify();
         while state.busy > 0 {
             let left = until.saturating_duration_since(Instant::now());
@@ -262,6 +292,7 @@ impl Supervisor {
     pub(crate) fn kill_all(&self) {
         let mut state = self.lock();
         state.stopping = true;
+        state.waiters.clear();
         let idle = std::mem::take(&mut state.idle);
         drop(state);
         self.notify();
@@ -289,6 +320,26 @@ fn next_backoff(backoff: &mut Duration, uptime: Duration) -> Duration {
     let delay = *backoff;
     *backoff = (*backoff * 2).min(MAX_BACKOFF);
     delay
+}
+
+fn stopping() -> ModelError {
+    ModelError::Failed("the server is shutting down".to_owned())
+}
+
+/// A request's place in the line for a worker. Dropped without its worker taken (the request gave up
+/// or its future was dropped), it gives back a worker handed over meanwhile.
+struct Waiting {
+    supervisor: Arc<Supervisor>,
+    receiver: oneshot::Receiver<WorkerProcess>,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.receiver.close();
+        if let Ok(worker) = self.receiver.try_recv() {
+            self.supervisor.give_back(worker);
+        }
+    }
 }
 
 /// One worker leased by one request. Returned with [`Lease::finish`]; a lease dropped without it

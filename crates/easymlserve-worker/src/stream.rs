@@ -30,7 +30,7 @@ impl AsyncConnection {
         })
     }
 
-    /// Writes one message as a frame. A worker that reads nothing of it for [`WRITE_TIMEOUT`] (wedged,
+    /// Writes one message as a frame. A worker that reads nothing of it for 30 s (`WRITE_TIMEOUT`; wedged,
     /// stopped) gives a `TimedOut` error, so its caller reports it broken instead of waiting forever.
     pub async fn send<T: Serialize>(&mut self, message: &T) -> Result<(), CodecError> {
         let frame = encode(message)?;

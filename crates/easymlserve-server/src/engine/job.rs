@@ -61,6 +61,11 @@ impl Ticket {
             .is_ok()
     }
 
+    /// Whether the caller no longer waits for the request (it timed out or left).
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
     /// Whether a worker has taken the request (it runs or has finished).
     pub(crate) fn has_started(&self) -> bool {
         matches!(self.phase.load(Ordering::Acquire), RUNNING | DONE | ABANDONED_RUNNING)
