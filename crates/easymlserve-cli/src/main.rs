@@ -238,7 +238,8 @@ fn serve_model(mut serve: ServeCommand) -> Result<()> {
     let cancel_grace = Duration::try_from_secs_f64(cancel_grace_secs)
         .context("`--cancel-grace-secs` must be a positive number of seconds")?;
     let service = python_service(&python)?;
-    // One engine worker thread per Python process: each thread leases one process per request.
+    // As many Python processes as workers: each request runs as a task on the runtime and leases one
+    // process; more wait in the queue (first come, first served) up to its capacity, then 503.
     let workers = *server.workers.get_or_insert(DEFAULT_PYTHON_WORKERS);
     let backend = PythonBackend::new(PythonConfig {
         service,
