@@ -3,7 +3,8 @@
 //! binary and opened over REST by `DesktopUi::generated()` in egui_kittest. The Python form has its
 //! slider with the schema's bounds and default, the enum's drop-down, the bool's checkbox and the
 //! described text box, and a submit shows the service's answer; the ONNX model's tensor form has its
-//! image input, and a submit of a digit shows the classes table.
+//! image input, and a submit of a digit shows the classes table. A window given a `Ui` with no title
+//! shows the service's name and description instead (issue 17 item 2).
 //!
 //! The Python test runs the interpreter of `EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2` (scripts/test sets it);
 //! without it the test says it is skipped (under nextest's `ci` profile it fails instead).
@@ -221,4 +222,18 @@ fn an_onnx_models_tensor_form_is_generated_and_classifies_a_digit() {
     assert_eq!(table.columns, ["class", "score"]);
     assert_eq!(table.rows[0][0], "3", "the digit is a 3: {:?}", table.rows);
     assert_eq!(table.rows.len(), 5, "the five most likely classes");
+}
+
+#[test]
+fn a_given_ui_without_a_title_shows_the_services_name_and_description() {
+    let model = repo("examples/onnx/models/digits_cnn.onnx");
+    let server = Serving::start(&[model.as_os_str()]);
+    let untitled = easymlserve::ui::SchemaUi::from_schema("", "", &serde_json::json!({"type": "object"}));
+    let app = DesktopUi::new(untitled).service_url(&server.url).into_app().unwrap();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_ui_state(|ui, app: &mut DesktopApp| app.ui(ui), app);
+    harness.run_steps(2);
+    harness.get_by_label("digits_cnn");
+    harness.get_by_label_contains("Handwritten digit (0-9) classifier");
 }

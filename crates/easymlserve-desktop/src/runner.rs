@@ -63,23 +63,23 @@ impl DesktopUi {
         self
     }
 
-    /// Builds the app state, fetching the service's spec for a generated form.
+    /// Builds the app state, fetching the service's spec for a generated form (and for a given UI with
+    /// no title, which then shows the service's name).
     pub fn into_app(self) -> Result<DesktopApp, DesktopError> {
         let url = self.service_url.unwrap_or_else(|| "http://127.0.0.1:8000".to_owned());
-        let ui = match self.source {
-            GuiSource::Given(ui) => ui,
-            source @ GuiSource::FromServiceSchema => {
-                let mut client = Client::new(url.clone())?;
-                if let Some(key) = &self.api_key {
-                    client = client.api_key(key)?;
-                }
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(DesktopError::Runtime)?;
-                runtime.block_on(source.resolve(|| client.spec()))?
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(DesktopError::Runtime)?;
+        // The client is made only when the spec is read, so a titled UI starts with no service.
+        let fetch_spec = || async {
+            let mut client = Client::new(url.clone())?;
+            if let Some(key) = &self.api_key {
+                client = client.api_key(key)?;
             }
+            Ok::<_, DesktopError>(client.spec().await?)
         };
+        let ui = runtime.block_on(self.source.resolve(fetch_spec))?;
         Ok(DesktopApp::new(ui, url, self.api_key))
     }
 
