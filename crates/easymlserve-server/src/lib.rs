@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod extract;
 mod handlers;
+mod ids;
 pub mod jobs;
 pub mod logging;
 mod metrics;

@@ -15,6 +15,7 @@ use tracing::Instrument;
 use easymlserve_core::RequestId;
 
 use crate::handlers::request_id;
+use crate::ids::random_hex;
 use crate::metrics::Metrics;
 
 /// The header that carries a request's id in and out.
@@ -95,25 +96,11 @@ pub(crate) async fn observe(State(metrics): State<Arc<Metrics>>, mut request: Re
 /// in place of an unusable one.
 fn assign_id(headers: &mut HeaderMap) -> HeaderValue {
     let given = request_id(headers).and_then(|_| headers.get(X_REQUEST_ID).cloned());
-    let id = given.unwrap_or_else(|| HeaderValue::from_str(&new_id()).unwrap_or(HeaderValue::from_static("unknown")));
+    let id =
+        given.unwrap_or_else(|| HeaderValue::from_str(&random_hex()).unwrap_or(HeaderValue::from_static("unknown")));
     // One id per request: this replaces an unusable one and drops any further `X-Request-Id` headers.
     headers.insert(X_REQUEST_ID, id.clone());
     id
-}
-
-/// 32 random hex digits (128 bits), from the OS; time and a counter if it has no randomness.
-fn new_id() -> String {
-    let mut bytes = [0_u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-        bytes[..8].copy_from_slice(&nanos.to_le_bytes());
-        bytes[8..].copy_from_slice(&n.to_le_bytes());
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use easymlserve_core::{ErrorBody, JobEventKind, JobFailure, JobStatus, RequestId};
 
+use super::Jobs;
 use super::record::{JobRecord, now_ms};
 use super::store::JobStore;
-use super::{Jobs, random_hex};
 use crate::engine::{ExecError, Readiness, Submit, Valid};
+use crate::ids::random_hex;
 
 /// Most times one job is handed back; a stop after that fails it.
 pub(crate) const MAX_HANDOFFS: u32 = 3;

@@ -30,6 +30,7 @@ pub use store::{Created, JobStore, Limits, StoreError};
 
 use crate::engine::{Engine, Submit, Valid};
 use crate::error::ApiError;
+use crate::ids::{hex, random_hex};
 use crate::metrics::Metrics;
 use driver::{Driver, LocalJob};
 
@@ -42,11 +43,6 @@ const MAX_ID: usize = 128;
 /// The SHA-256 of `bytes` in hex: how API keys and request bodies are kept in a store.
 pub(crate) fn digest(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
-}
-
-/// `bytes` as lower-case hex digits.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks an id a client chose: 1 to 128 characters of `A-Z a-z 0-9 - _ .`.
@@ -66,19 +62,6 @@ pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
             id.chars().take(MAX_ID + 8).collect::<String>()
         )))
     }
-}
-
-/// 32 hex digits of randomness.
-fn random_hex() -> String {
-    let mut bytes = [0_u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No OS randomness: fall back to time and a counter, still unique in this process.
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        bytes[..8].copy_from_slice(&record::now_ms().to_le_bytes());
-        bytes[8..].copy_from_slice(&n.to_le_bytes());
-    }
-    hex(&bytes)
 }
 
 fn new_id() -> String {
