@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
-use easymlserve_ui::{FileOutput, ImageOutput, Output, OutputKind, OutputValue, Plot, SeriesKind, Table, XType};
+use easymlserve_ui::{
+    ColourMap, FileOutput, ImageOutput, Output, OutputKind, OutputValue, Plot, SeriesKind, Table, XType,
+    parse_hex_colour,
+};
 use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, PlotPoints, Points};
 
 /// Decodes PNG bytes into an egui image.
@@ -29,8 +32,19 @@ pub(crate) fn format_time(ms: f64, with_date: bool) -> String {
     })
 }
 
-/// Draws a plot of series; time axes show dates, hovering shows the nearest value.
+/// Draws a plot of series on its own (an input preview): its names are coloured afresh.
 pub(crate) fn plot_ui(ui: &mut egui::Ui, id: &str, plot: &Plot, height: f32) {
+    plot_ui_coloured(ui, id, plot, height, &mut ColourMap::new());
+}
+
+/// The egui colour of a series, from the window's name -> colour map (shared with the web GUI's rule).
+fn series_colour(colours: &mut ColourMap, series: &easymlserve_ui::Series) -> Option<egui::Color32> {
+    parse_hex_colour(&colours.colour(series)).map(|[r, g, b]| egui::Color32::from_rgb(r, g, b))
+}
+
+/// Draws a plot of series; time axes show dates, hovering shows the nearest value; each name keeps
+/// its colour from `colours` across the plots of one result; clicking a legend entry hides it.
+pub(crate) fn plot_ui_coloured(ui: &mut egui::Ui, id: &str, plot: &Plot, height: f32, colours: &mut ColourMap) {
     if !plot.title.is_empty() {
         ui.label(&plot.title);
     }
@@ -70,9 +84,22 @@ pub(crate) fn plot_ui(ui: &mut egui::Ui, id: &str, plot: &Plot, height: f32) {
                 .zip(&series.y)
                 .filter_map(|(x, y)| y.map(|y| [*x, y]))
                 .collect();
+            let colour = series_colour(colours, series);
             match series.kind {
-                SeriesKind::Line => plot_ui.line(Line::new(series.name.clone(), PlotPoints::from(points))),
-                SeriesKind::Scatter => plot_ui.points(Points::new(series.name.clone(), points).radius(2.5)),
+                SeriesKind::Line => {
+                    let line = Line::new(series.name.clone(), PlotPoints::from(points));
+                    plot_ui.line(match colour {
+                        Some(c) => line.color(c),
+                        None => line,
+                    });
+                }
+                SeriesKind::Scatter => {
+                    let dots = Points::new(series.name.clone(), points).radius(2.5);
+                    plot_ui.points(match colour {
+                        Some(c) => dots.color(c),
+                        None => dots,
+                    });
+                }
                 SeriesKind::Bar => {
                     let width = series
                         .x
@@ -81,7 +108,11 @@ pub(crate) fn plot_ui(ui: &mut egui::Ui, id: &str, plot: &Plot, height: f32) {
                         .fold(f64::INFINITY, f64::min);
                     let width = if width.is_finite() { width * 0.8 } else { 0.8 };
                     let bars = points.iter().map(|[x, y]| Bar::new(*x, *y).width(width)).collect();
-                    plot_ui.bar_chart(BarChart::new(series.name.clone(), bars));
+                    let chart = BarChart::new(series.name.clone(), bars);
+                    plot_ui.bar_chart(match colour {
+                        Some(c) => chart.color(c),
+                        None => chart,
+                    });
                 }
             }
         }
@@ -116,13 +147,16 @@ pub(crate) struct OutputCache {
     zoom: HashMap<String, f32>,
     opacity: HashMap<String, f32>,
     pub saved: HashMap<String, String>,
+    /// Series name -> colour for the plots of the shown answer.
+    colours: ColourMap,
 }
 
 impl OutputCache {
-    /// Forgets the textures of a previous answer.
+    /// Forgets the textures and series colours of a previous answer.
     pub fn clear(&mut self) {
         self.textures.clear();
         self.saved.clear();
+        self.colours = ColourMap::new();
     }
 }
 
@@ -137,7 +171,9 @@ pub(crate) fn output_ui(ui: &mut egui::Ui, output: &Output, value: Option<&Outpu
         return;
     };
     match (value, &output.kind) {
-        (OutputValue::Plot(plot), _) => plot_ui(ui, &format!("plot-{}", output.name), plot, 260.0),
+        (OutputValue::Plot(plot), _) => {
+            plot_ui_coloured(ui, &format!("plot-{}", output.name), plot, 260.0, &mut cache.colours)
+        }
         (OutputValue::Image(image), _) => image_ui(ui, &output.name, image, cache),
         (OutputValue::Number(x), OutputKind::Number { unit, precision }) => {
             let digits = usize::from(precision.unwrap_or(if x.fract() == 0.0 { 0 } else { 3 }));

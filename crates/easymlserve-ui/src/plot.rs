@@ -38,6 +38,10 @@ pub struct Series {
     pub x: Vec<f64>,
     /// Y values, `None` for a gap.
     pub y: Vec<Option<f64>>,
+    /// A colour chosen by the author ("#RRGGBB"); without one the GUIs colour the series by name
+    /// (see [`crate::ColourMap`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
 }
 
 impl Series {
@@ -48,7 +52,15 @@ impl Series {
             kind: SeriesKind::Line,
             x,
             y: y.into_iter().map(Some).collect(),
+            colour: None,
         }
+    }
+
+    /// Draws the series in this colour ("#RRGGBB") in every plot, instead of its name's colour.
+    #[must_use]
+    pub fn colour(mut self, colour: impl Into<String>) -> Self {
+        self.colour = Some(colour.into());
+        self
     }
 
     /// Draws the series as points.

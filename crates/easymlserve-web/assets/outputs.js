@@ -28,11 +28,21 @@
     return { element: box, body, spec };
   }
 
+  // The plots of one result share a name -> colour map; a result starts again when a plot slot that
+  // already drew into the current map is shown a second time (the next submit).
+  let colours = null;
+  const coloured = new Set();
+  function plotColours(body) {
+    if (!colours || coloured.has(body)) { colours = window.EmsPlot.colourMap(); coloured.clear(); }
+    coloured.add(body);
+    return colours;
+  }
+
   function show(slotRef, value) {
     const { body, spec } = slotRef;
     body.replaceChildren();
     switch (spec.kind) {
-      case "plot": window.EmsPlot.create(body, value); break;
+      case "plot": window.EmsPlot.create(body, value, plotColours(body)); break;
       case "image": image(body, value, spec); break;
       case "number": number(body, value, spec); break;
       case "text": make("pre", { class: "text-value", text: value }, body); break;

@@ -5,7 +5,29 @@
 
 (function () {
   const NS = "http://www.w3.org/2000/svg";
-  const COLOURS = ["#1f6feb", "#d1242f", "#1a7f37", "#8250df", "#bc4c00", "#0e7490", "#bf3989", "#57606a"];
+  // Okabe-Ito colour-blind-safe palette (Okabe & Ito, "Color Universal Design", 2002,
+  // https://jfly.uni-koeln.de/color/). Same list and rule as easymlserve-ui's palette.rs (PALETTE,
+  // ColourMap): a series is coloured by its name, in order of first appearance on the page.
+  const COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"];
+
+  // The name that picks the colour: "LR (MAE 12.3)" shares the colour of "LR" (colour_key in Rust).
+  function colourKey(name) {
+    const trimmed = String(name || "").trimEnd();
+    const open = trimmed.lastIndexOf(" (");
+    return trimmed.endsWith(")") && open > 0 ? trimmed.slice(0, open).trimEnd() : trimmed;
+  }
+
+  // One map per page and result: name -> colour, by first appearance; an author's colour wins.
+  function colourMap() {
+    const names = [];
+    return (s) => {
+      if (s.colour) return s.colour;
+      const key = colourKey(s.name);
+      let i = names.indexOf(key);
+      if (i < 0) { names.push(key); i = names.length - 1; }
+      return COLOURS[i % COLOURS.length];
+    };
+  }
   const HEIGHT = 320;
   let plotCount = 0;
   const M = { top: 12, right: 16, bottom: 44, left: 64 };
@@ -83,9 +105,11 @@
   function slug(text) { return (text || "plot").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "plot"; }
 
   // Draws `plot` ({title, x_label, y_label, x_type, series}) into `container`; returns a handle.
-  function create(container, plot) {
+  // `colours` (from `colourMap()`) is shared by the plots of one result so names keep their colour.
+  function create(container, plot, colours) {
     const isTime = plot.x_type === "time";
-    const series = (plot.series || []).map((s, i) => ({ ...s, colour: COLOURS[i % COLOURS.length], visible: true, order: sortOrder(s) }));
+    const colourOf = colours || colourMap();
+    const series = (plot.series || []).map((s) => ({ ...s, colour: colourOf(s), visible: true, order: sortOrder(s) }));
     const allX = series.flatMap((s) => s.x);
     const full = extent(allX);
     let view = full.slice();
@@ -127,6 +151,7 @@
       const b = document.createElement("button");
       b.type = "button";
       b.setAttribute("aria-pressed", "true");
+      b.title = `Show or hide ${s.name}`;
       const sw = document.createElement("span");
       sw.className = "swatch";
       sw.style.background = s.colour;
@@ -198,7 +223,7 @@
             d += `${pen ? "L" : "M"}${sx(x).toFixed(1)},${sy(yv[i]).toFixed(1)}`;
             pen = true;
           });
-          el("path", { d, fill: "none", stroke: s.colour, "stroke-width": 1.6, "stroke-linejoin": "round" }, data);
+          el("path", { d, fill: "none", "data-series": s.name, stroke: s.colour, "stroke-width": 1.6, "stroke-linejoin": "round" }, data);
         }
       }
       const cross = el("line", { y1: M.top, y2: M.top + h, stroke: "#5b6577", "stroke-dasharray": "3 3", visibility: "hidden" }, svg);
@@ -309,5 +334,5 @@
     return { element: wrap, view: () => view.slice(), redraw: draw, svgText };
   }
 
-  window.EmsPlot = { create, formatNumber, formatTime };
+  window.EmsPlot = { create, colourMap, formatNumber, formatTime };
 })();
