@@ -81,12 +81,100 @@
     }
   }
 
+  // The "use via API" snippets: each sends exactly `request` to the service's /process, the key only as a
+  // placeholder. Every quoting is one that stays valid for any JSON: shell single quotes with `'` escaped,
+  // Python literals written from the parsed value, JSON text as a JS expression, a Rust raw string with
+  // more `#` than any `"#...` run inside it.
+  const KEY = "<your key>";
+
+  function processUrl() {
+    return spec.page.process_url || new URL("/process", window.location.href).href;
+  }
+
   function curlFor(request) {
-    const url = spec.page.process_url || new URL("/process", window.location.href).href;
-    const key = spec.page.auth_required ? " \\\n  -H 'x-api-key: $EASYMLSERVE_API_KEY'" : "";
+    const key = spec.page.auth_required ? ` \\\n  -H 'X-API-Key: ${KEY}'` : "";
     const body = JSON.stringify(request);
     const data = body.length > 2000 ? "@request.json" : `'${body.replaceAll("'", "'\\''")}'`;
-    return `curl -X POST '${url}' \\\n  -H 'Content-Type: application/json'${key} \\\n  -d ${data}`;
+    return `curl -X POST '${processUrl()}' \\\n  -H 'Content-Type: application/json'${key} \\\n  -d ${data}`;
+  }
+
+  // A Python literal for a JSON value: JSON strings are valid Python strings, and numbers too.
+  function pyLiteral(v, indent) {
+    const pad = "    ".repeat(indent + 1);
+    const end = "    ".repeat(indent);
+    if (v === null) return "None";
+    if (v === true) return "True";
+    if (v === false) return "False";
+    if (Array.isArray(v)) {
+      return v.length ? `[\n${v.map((x) => pad + pyLiteral(x, indent + 1)).join(",\n")},\n${end}]` : "[]";
+    }
+    if (typeof v === "object") {
+      const keys = Object.keys(v);
+      return keys.length ? `{\n${keys.map((k) => `${pad}${JSON.stringify(k)}: ${pyLiteral(v[k], indent + 1)}`).join(",\n")},\n${end}}` : "{}";
+    }
+    return JSON.stringify(v);
+  }
+
+  function pythonFor(request) {
+    const key = spec.page.auth_required ? `, headers={"X-API-Key": "${KEY}"}` : "";
+    return `import requests\n\npayload = ${pyLiteral(request, 0)}\n` +
+      `response = requests.post(${JSON.stringify(processUrl())}, json=payload${key})\n` +
+      "response.raise_for_status()\nprint(response.json())";
+  }
+
+  function jsFor(request) {
+    const key = spec.page.auth_required ? `, "X-API-Key": "${KEY}"` : "";
+    return `const response = await fetch(${JSON.stringify(processUrl())}, {\n  method: "POST",\n` +
+      `  headers: { "Content-Type": "application/json"${key} },\n` +
+      `  body: JSON.stringify(${JSON.stringify(request, null, 2).replaceAll("\n", "\n  ")}),\n});\n` +
+      "if (!response.ok) throw new Error(await response.text());\nconsole.log(await response.json());";
+  }
+
+  function rustFor(request) {
+    const body = JSON.stringify(request, null, 2);
+    const longest = Math.max(0, ...[...body.matchAll(/"(#*)/g)].map((m) => m[1].length));
+    const hashes = "#".repeat(longest + 1);
+    const base = processUrl().replace(/\/process$/, "");
+    const key = spec.page.auth_required ? `\n        .api_key("${KEY}")?` : "";
+    return `// Cargo.toml: easymlserve, tokio (features "macros", "rt-multi-thread")\n` +
+      "use easymlserve::{Client, serde_json};\n\n" +
+      "#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n" +
+      `    let client = Client::new(${JSON.stringify(base)})?${key};\n` +
+      `    let request: serde_json::Value = serde_json::from_str(r${hashes}"${body}"${hashes})?;\n` +
+      "    let answer = client.process_json(&request).await?;\n    println!(\"{answer}\");\n    Ok(())\n}";
+  }
+
+  const SNIPPETS = { curl: curlFor, python: pythonFor, js: jsFor, rust: rustFor };
+
+  // Fills every snippet's panel (the curl one keeps its old id, #curl).
+  function showSnippets(text) {
+    for (const [id, make] of Object.entries(SNIPPETS)) $(id === "curl" ? "curl" : `snippet-${id}`).textContent = text(make);
+  }
+
+  function selectSnippet(tab) {
+    for (const t of document.querySelectorAll("#api-tabs [role=tab]")) {
+      const on = t === tab;
+      t.setAttribute("aria-selected", String(on));
+      t.tabIndex = on ? 0 : -1;
+      $(t.getAttribute("aria-controls")).hidden = !on;
+    }
+  }
+
+  // Arrow keys, Home and End move between the tabs (the ARIA tabs pattern); Tab leaves the list.
+  function tabKeys(event) {
+    const tabs = [...document.querySelectorAll("#api-tabs [role=tab]")];
+    const at = tabs.indexOf(document.activeElement);
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    const tab = tabs[(to + tabs.length) % tabs.length];
+    selectSnippet(tab);
+    tab.focus();
+  }
+
+  function shownSnippet() {
+    const tab = document.querySelector("#api-tabs [aria-selected=true]");
+    return $(tab.getAttribute("aria-controls")).textContent;
   }
 
   // What the last answer came from, for the "use via API" panel: {form} (the form data the page sent)
@@ -99,7 +187,7 @@
     sent = source;
     built = null;
     $("api-panel").hidden = false;
-    $("curl").textContent = "";
+    showSnippets(() => "");
     fillApi();
   }
 
@@ -107,7 +195,7 @@
     const source = sent;
     if (!source || built === source || !$("api-panel").open) return;
     built = source;
-    $("curl").textContent = "Building the command…";
+    showSnippets(() => "Building the command…");
     let response = null;
     try {
       response = source.job
@@ -117,11 +205,12 @@
     if (source !== sent) return;
     if (!response || !response.ok) {
       built = null;
-      $("curl").textContent = response ? (await readError(response)).error : "The GUI server cannot be reached.";
+      const why = response ? (await readError(response)).error : "The GUI server cannot be reached.";
+      showSnippets(() => why);
       return;
     }
     const request = await response.json();
-    $("curl").textContent = curlFor(request);
+    showSnippets((make) => make(request));
     const link = $("download-request");
     if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
     link.href = URL.createObjectURL(new Blob([JSON.stringify(request, null, 2) + "\n"], { type: "application/json" }));
@@ -241,7 +330,9 @@
     $("form").addEventListener("submit", submit);
     $("clear").addEventListener("click", clear);
     $("api-panel").addEventListener("toggle", fillApi);
-    $("copy-curl").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("curl").textContent));
+    for (const tab of document.querySelectorAll("#api-tabs [role=tab]")) tab.addEventListener("click", () => selectSnippet(tab));
+    $("api-tabs").addEventListener("keydown", tabKeys);
+    $("copy-snippet").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(shownSnippet()));
     document.body.dataset.ready = "true";
     // A reload while a job ran: its id is in the fragment, so follow it again.
     const job = window.EmsJobs.fragmentJob();
