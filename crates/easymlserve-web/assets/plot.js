@@ -1,6 +1,7 @@
 // Interactive SVG plots drawn from data series: lines, points and bars; time or number x axes; hover
 // shows the values at the nearest x; drag to zoom into an x range; buttons to zoom, reset and download
-// as SVG or PNG. No library: plots travel as data and each GUI draws them itself.
+// as SVG or PNG; long series are thinned to the pixel width keeping each column's minimum and maximum.
+// No library: plots travel as data and each GUI draws them itself.
 "use strict";
 
 (function () {
@@ -91,6 +92,40 @@
     if (hi < 0) return -1;
     while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (xs[mid] < x) lo = mid; else hi = mid; }
     return Math.abs(xs[lo] - x) <= Math.abs(xs[hi] - x) ? lo : hi;
+  }
+
+  // First index of sorted `xs` with xs[i] >= x (or > x when `after`).
+  function bound(xs, x, after) {
+    let lo = 0, hi = xs.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (after ? xs[mid] <= x : xs[mid] < x) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
+  // Indices of the points of a sorted series worth drawing in the view [lo, hi]: one point past each
+  // edge so lines reach the border, and beyond ~4 points a pixel only the first, lowest, highest and
+  // last point of each pixel column, so minima and maxima survive and 100,000 points stay cheap.
+  function drawnIndices(xs, ys, lo, hi, sx, w) {
+    const a = Math.max(0, bound(xs, lo, false) - 1), b = Math.min(xs.length, bound(xs, hi, true) + 1);
+    const out = [];
+    if (b - a <= 4 * w) { for (let i = a; i < b; i++) out.push(i); return out; }
+    let col = null, first = -1, min = -1, max = -1, last = -1;
+    const flush = () => {
+      if (first >= 0) for (const i of [...new Set([first, min, max, last])].sort((p, q) => p - q)) out.push(i);
+      first = -1;
+    };
+    const gap = (y) => y === null || !isFinite(y);
+    for (let i = a; i < b; i++) {
+      const y = ys[i];
+      if (gap(y)) { flush(); if (!out.length || !gap(ys[out[out.length - 1]])) out.push(i); continue; }
+      const c = Math.floor(sx(xs[i]));
+      if (c !== col) { flush(); col = c; }
+      if (first < 0) first = min = max = i;
+      if (y < ys[min]) min = i;
+      if (y > ys[max]) max = i;
+      last = i;
+    }
+    flush();
+    return out;
   }
 
   function download(name, blob) {
@@ -215,14 +250,16 @@
           });
           barIndex += 1;
         } else if (s.kind === "scatter") {
-          xs.forEach((x, i) => { if (yv[i] !== null) el("circle", { cx: sx(x), cy: sy(yv[i]), r: 2.5, fill: s.colour }, data); });
+          for (const i of drawnIndices(xs, yv, view[0], view[1], sx, w)) {
+            if (yv[i] !== null) el("circle", { cx: sx(xs[i]), cy: sy(yv[i]), r: 2.5, fill: s.colour }, data);
+          }
         } else {
           let d = "", pen = false;
-          xs.forEach((x, i) => {
-            if (yv[i] === null || !isFinite(yv[i])) { pen = false; return; }
-            d += `${pen ? "L" : "M"}${sx(x).toFixed(1)},${sy(yv[i]).toFixed(1)}`;
+          for (const i of drawnIndices(xs, yv, view[0], view[1], sx, w)) {
+            if (yv[i] === null || !isFinite(yv[i])) { pen = false; continue; }
+            d += `${pen ? "L" : "M"}${sx(xs[i]).toFixed(1)},${sy(yv[i]).toFixed(1)}`;
             pen = true;
-          });
+          }
           el("path", { d, fill: "none", "data-series": s.name, stroke: s.colour, "stroke-width": 1.6, "stroke-linejoin": "round" }, data);
         }
       }
