@@ -4,7 +4,8 @@
 //! out of each (with a quote and non-ASCII text in it), checks the URL, runs the Python snippet with a
 //! real `requests` (the `oip-clients` virtualenv that `scripts/test` makes) and the JavaScript one in
 //! the page, and compares their answers with the page's. With API keys on, the snippets carry the
-//! `X-API-Key` header with a placeholder, never the key typed into the page.
+//! `X-API-Key` header with a placeholder, never the key typed into the page, and the Rust snippet (key
+//! filled in) is built and run against the server with trybuild.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -183,6 +184,16 @@ fn python(script: &str) -> Option<String> {
     Some(stdout.lines().last().unwrap().to_owned())
 }
 
+/// Builds the Rust snippet as a program (trybuild, with this crate's dependencies) and runs it against
+/// the server: it passes only if the program exits 0, that is if `process_json` got an answer.
+async fn compile_and_run_rust(snippet: &str) {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("api_snippet_rust.rs");
+    std::fs::write(&path, snippet).unwrap();
+    tokio::task::spawn_blocking(move || trybuild::TestCases::new().pass(&path))
+        .await
+        .unwrap();
+}
+
 async fn check_panel(url: &str, key: Option<&str>) {
     let panel = submit_and_read(url, key).await;
     let process = format!("{url}/process");
@@ -246,6 +257,10 @@ async fn check_panel(url: &str, key: Option<&str>) {
         "{}",
         panel.rust
     );
+
+    if let Some(key) = key {
+        compile_and_run_rust(&panel.rust.replace("<your key>", key)).await;
+    }
 
     // The key: a placeholder in each snippet when the server needs one, absent otherwise; the real
     // key typed into the page never appears.
