@@ -278,3 +278,69 @@ fn default_save_dir() -> std::path::PathBuf {
         .filter(|dir| dir.is_dir())
         .unwrap_or_else(|| std::path::PathBuf::from("."))
 }
+
+#[cfg(test)]
+mod tests {
+    use easymlserve_ui::{PALETTE, Series};
+    use egui_kittest::Harness;
+
+    use super::*;
+
+    /// Stroke colours of the lines egui_plot painted in the last frame.
+    fn line_colours(harness: &Harness<'_, (OutputCache, bool)>) -> Vec<egui::Color32> {
+        fn walk(shape: &egui::Shape, out: &mut Vec<egui::Color32>) {
+            match shape {
+                egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| walk(s, out)),
+                egui::Shape::Path(path) if !path.closed && path.points.len() > 2 => {
+                    if let egui::epaint::ColorMode::Solid(c) = path.stroke.color {
+                        out.push(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for clipped in &harness.output().shapes {
+            walk(&clipped.shape, &mut out);
+        }
+        out
+    }
+
+    fn colour(hex: &str) -> egui::Color32 {
+        let [r, g, b] = parse_hex_colour(hex).unwrap();
+        egui::Color32::from_rgb(r, g, b)
+    }
+
+    #[test]
+    fn a_name_keeps_its_colour_across_the_plots_of_an_answer_and_restarts_with_the_next() {
+        let x = vec![0.0, 1.0, 2.0, 3.0];
+        let forecast = Plot::new("forecast")
+            .series(Series::line("measured", x.clone(), vec![1.0, 2.0, 1.0, 2.0]))
+            .series(Series::line("LR", x.clone(), vec![2.0, 1.0, 2.0, 1.0]))
+            .series(Series::line("SVR", x.clone(), vec![1.5, 1.0, 1.5, 1.0]));
+        let error = Plot::new("error").series(Series::line("SVR (MAE 2)", x.clone(), vec![0.1, 0.2, 0.3, 0.1]));
+        let spec = Output::plot("error", "Error");
+        let mut harness = Harness::builder().with_size(egui::vec2(600.0, 400.0)).build_ui_state(
+            move |ui, (cache, first_answer): &mut (OutputCache, bool)| {
+                // The forecast plot comes first, and only in the first answer.
+                if *first_answer {
+                    plot_ui_coloured(ui, "forecast", &forecast, 120.0, &mut cache.colours);
+                }
+                output_ui(ui, &spec, Some(&OutputValue::Plot(error.clone())), cache);
+            },
+            (OutputCache::default(), true),
+        );
+        harness.run();
+        let svr = colour(PALETTE[2]);
+        let colours = line_colours(&harness);
+        assert_eq!(colours.iter().filter(|c| **c == svr).count(), 2, "{colours:?}");
+        for hex in &PALETTE[..2] {
+            assert!(colours.contains(&colour(hex)), "{hex} in {colours:?}");
+        }
+        // A new answer: the error plot alone, SVR is now the first name.
+        harness.state_mut().0.clear();
+        harness.state_mut().1 = false;
+        harness.run();
+        assert_eq!(line_colours(&harness), vec![colour(PALETTE[0])]);
+    }
+}
