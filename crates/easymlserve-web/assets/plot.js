@@ -6,8 +6,8 @@
 
 (function () {
   const NS = "http://www.w3.org/2000/svg";
-  // Okabe-Ito colour-blind-safe palette (Okabe & Ito, "Color Universal Design", 2002,
-  // https://jfly.uni-koeln.de/color/). Same list and rule as easymlserve-ui's palette.rs (PALETTE,
+  // Okabe-Ito colour-blind-safe palette (Okabe & Ito, "Color Universal Design", 2002; the source is
+  // cited in easymlserve-ui's palette.rs: this page names no address). Same list and rule as easymlserve-ui's palette.rs (PALETTE,
   // ColourMap): a series is coloured by its name, in order of first appearance on the page.
   const COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"];
 
