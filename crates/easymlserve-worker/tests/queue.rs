@@ -9,97 +9,16 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock};
+mod support;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use easymlserve_core::ServiceSpec;
-use easymlserve_server::{
-    AppState, Backend, Execution, Item, LoadError, ModelError, Readiness, RunFuture, Server, ServerConfig, Submit,
-};
-use easymlserve_worker::{PythonBackend, PythonConfig};
+use easymlserve_server::{Execution, ServerConfig, Submit};
 use serde_json::{Value, json};
-
-fn python_bin() -> Option<PathBuf> {
-    match std::env::var_os("EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2") {
-        Some(venv) => Some(PathBuf::from(venv).join("bin/python")),
-        None => {
-            eprintln!("skipped: EASYMLSERVE_TEST_VENV_SDK_PYDANTIC2 is not set; scripts/test creates it");
-            None
-        }
-    }
-}
-
-/// The backend, kept by the test too so that its workers stop when the test ends.
-#[derive(Clone)]
-struct Shared(Arc<RwLock<PythonBackend>>);
-
-impl Backend for Shared {
-    fn load(&mut self) -> Result<ServiceSpec, LoadError> {
-        self.0.write().unwrap_or_else(PoisonError::into_inner).load()
-    }
-
-    fn run(&self, item: Item) -> Result<Bytes, ModelError> {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).run(item)
-    }
-
-    fn runs_async(&self) -> bool {
-        true
-    }
-
-    fn run_async(&self, item: Item) -> RunFuture {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).run_async(item)
-    }
-
-    fn shutdown(&self) {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).shutdown();
-    }
-}
-
-/// The toolbox service on 127.0.0.1:0; its workers stop when it is dropped.
-struct Served {
-    url: String,
-    state: AppState,
-    http: reqwest::Client,
-    backend: Shared,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.backend.shutdown();
-    }
-}
+use support::{Served, python_bin};
 
 impl Served {
-    async fn start(python: PathBuf, config: ServerConfig, cancel_grace: Duration) -> Self {
-        let service = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/services/toolbox.py");
-        let backend = Shared(Arc::new(RwLock::new(PythonBackend::new(PythonConfig {
-            service: service.display().to_string(),
-            python_bin: python,
-            workers: config.workers,
-            start_timeout: Duration::from_secs(60),
-            cancel_grace,
-        }))));
-        let (state, router) = Server::from_backend(backend.clone()).config(config).into_parts();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        let loader = state.clone();
-        tokio::spawn(async move { loader.load().await });
-        let started = Instant::now();
-        while state.engine().readiness() == Readiness::Loading {
-            assert!(started.elapsed() < Duration::from_secs(90), "the service did not load");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Self {
-            url,
-            state,
-            http: reqwest::Client::new(),
-            backend,
-        }
-    }
-
     /// Submits `request` in process (the caller that keeps the execution waits for it).
     fn submit(&self, request: Value) -> Execution {
         let engine = self.state.engine();
@@ -183,7 +102,7 @@ async fn block_the_worker(served: &Served, dir: &Path) -> Execution {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_requests_behind_a_busy_worker_are_queued_with_their_positions_and_served_in_order() {
     let Some(python) = python_bin() else { return };
-    let served = Served::start(python, config(1, 8), Duration::from_secs(5)).await;
+    let served = Served::start(python, "toolbox.py", config(1, 8), Duration::from_secs(5)).await;
     let dir = tempfile::tempdir().unwrap();
     let blocker = block_the_worker(&served, dir.path()).await;
     assert!(blocker.has_started() && blocker.queue_position().is_none());
@@ -230,7 +149,7 @@ async fn python_requests_behind_a_busy_worker_are_queued_with_their_positions_an
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_python_request_whose_caller_leaves_gives_its_place_to_the_next() {
     let Some(python) = python_bin() else { return };
-    let served = Served::start(python, config(1, 8), Duration::from_secs(5)).await;
+    let served = Served::start(python, "toolbox.py", config(1, 8), Duration::from_secs(5)).await;
     let dir = tempfile::tempdir().unwrap();
     let blocker = block_the_worker(&served, dir.path()).await;
     let left_marker = dir.path().join("left");
