@@ -43,7 +43,7 @@ pub use self::schema_outputs::{NAME_KEYS, X_KEYS, Y_KEYS};
 pub use self::schema_ui::SchemaUi;
 pub use self::session::{Completed, RunError, UiSession};
 pub use self::source::GuiSource;
-pub use self::table::{Table, TimeSeries};
+pub use self::table::{ColumnFormat, Table, TimeSeries};
 pub use self::tensor_ui::TensorUi;
 pub use self::time::parse_timestamp;
 pub use self::values::{

@@ -370,11 +370,9 @@ fn table(value: &Value) -> Table {
         Some(Value::String(t)) => t.clone(),
         Some(other) => other.to_string(),
     };
-    Table {
-        rows: rows
-            .iter()
-            .map(|r| columns.iter().map(|c| cell(r.get(c))).collect())
-            .collect(),
-        columns,
-    }
+    let rows = rows
+        .iter()
+        .map(|r| columns.iter().map(|c| cell(r.get(c))).collect())
+        .collect();
+    Table::new(columns, rows)
 }

@@ -1,4 +1,7 @@
-//! Tables and time series parsed from uploaded CSV files, with errors that name the line.
+//! Tables and time series parsed from uploaded CSV files, with errors that name the line; a table
+//! output may say how its numeric columns are shown (digits and unit), which both GUIs follow.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -6,16 +9,61 @@ use super::UiError;
 use super::plot::{Plot, Series};
 use super::time::parse_timestamp;
 
-/// A table with a header row; cells are kept as text.
+/// A table with a header row; cells are kept as text (numbers at full precision: the GUIs format them
+/// for reading and copy the cell's text).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Table {
     /// Column names, from the header row.
     pub columns: Vec<String>,
     /// Rows of cells, each as long as `columns`.
     pub rows: Vec<Vec<String>>,
+    /// How numeric columns are shown, by column name; a column not named here shows the digits its
+    /// values need (the same for every cell, at most four) and no unit. Absent from old payloads.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub formats: BTreeMap<String, ColumnFormat>,
+}
+
+/// How the numbers of one table column are shown.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ColumnFormat {
+    /// Digits after the decimal point; absent: the digits the column's values need, at most four.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<u8>,
+    /// The unit, shown in the column's header (`MAE [MW]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 impl Table {
+    /// A table of these columns and rows, with no column formats.
+    pub fn new(columns: Vec<String>, rows: Vec<Vec<String>>) -> Self {
+        Self {
+            columns,
+            rows,
+            formats: BTreeMap::new(),
+        }
+    }
+
+    /// Says how the numbers of `column` are shown: `precision` digits after the point (`None`: the
+    /// digits its values need) and a `unit` for the header (empty: none).
+    #[must_use]
+    pub fn column_format(mut self, column: impl Into<String>, precision: Option<u8>, unit: impl Into<String>) -> Self {
+        let unit = unit.into();
+        self.formats.insert(
+            column.into(),
+            ColumnFormat {
+                precision,
+                unit: (!unit.is_empty()).then_some(unit),
+            },
+        );
+        self
+    }
+
+    /// The format of a column, if the table names one.
+    pub fn format_of(&self, column: &str) -> Option<&ColumnFormat> {
+        self.formats.get(column)
+    }
+
     /// Parses CSV text with a header row. The delimiter (`,`, `;` or tab) is taken from the header line.
     /// `field` names the input in errors.
     pub fn from_csv(bytes: &[u8], field: &str) -> Result<Self, UiError> {
@@ -54,7 +102,7 @@ impl Table {
             })?;
             rows.push(record.iter().map(|c| c.trim().to_owned()).collect());
         }
-        Ok(Self { columns, rows })
+        Ok(Self::new(columns, rows))
     }
 
     /// The index of a column by name.
@@ -78,6 +126,7 @@ impl Table {
         Self {
             columns: self.columns.clone(),
             rows: self.rows.iter().take(n).cloned().collect(),
+            formats: self.formats.clone(),
         }
     }
 }
@@ -179,5 +228,31 @@ impl TimeSeries {
             plot = plot.series(Series::line(name.clone(), x.clone(), values.clone()));
         }
         plot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_without_formats_still_parses_and_formats_round_trip() {
+        let old: Table = serde_json::from_str(r#"{"columns":["MAE"],"rows":[["2.3"],["2"]]}"#).unwrap();
+        assert!(old.formats.is_empty());
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"columns":["MAE"],"rows":[["2.3"],["2"]]}"#
+        );
+        let table = old.column_format("MAE", Some(1), "MW").column_format("n", None, "");
+        let json = serde_json::to_value(&table).unwrap();
+        assert_eq!(
+            json["formats"]["MAE"],
+            serde_json::json!({"precision": 1, "unit": "MW"})
+        );
+        assert_eq!(json["formats"]["n"], serde_json::json!({}));
+        let back: Table = serde_json::from_value(json).unwrap();
+        assert_eq!(back, table);
+        assert_eq!(back.format_of("MAE").and_then(|f| f.unit.as_deref()), Some("MW"));
+        assert_eq!(back.head(1).formats, table.formats);
     }
 }

@@ -262,10 +262,7 @@ fn ranked(scores: &Value, labels: &[String]) -> OutputValue {
             vec![label, format!("{:.4}", row[i])]
         })
         .collect();
-    OutputValue::Table(Table {
-        columns: vec!["class".to_owned(), "score".to_owned()],
-        rows,
-    })
+    OutputValue::Table(Table::new(vec!["class".to_owned(), "score".to_owned()], rows))
 }
 
 /// The image as the model's input tensor `[1, C, H, W]` or `[1, H, W, C]`: converted to its

@@ -155,20 +155,23 @@ fn score_table(request: &ForecastRequest, response: &ForecastResponse) -> Result
     let rows = scores(request, response)?
         .into_iter()
         .map(|(s, _, _)| {
+            // Full values: the GUIs round them by the column formats and copy them whole.
+            let full = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| v.to_string());
             vec![
                 s.model.name().to_owned(),
-                s.mae.map_or_else(|| "n/a".to_owned(), thousands),
-                s.mape.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.2}")),
+                full(s.mae),
+                full(s.mape),
                 s.hours.to_string(),
             ]
         })
         .collect();
-    Ok(OutputValue::Table(Table {
-        columns: ["model", "MAE [MW]", "MAPE [%]", "hours compared"]
-            .map(str::to_owned)
-            .to_vec(),
-        rows,
-    }))
+    let columns = ["model", "MAE", "MAPE", "hours compared"].map(str::to_owned).to_vec();
+    Ok(OutputValue::Table(
+        Table::new(columns, rows)
+            .column_format("MAE", Some(1), "MW")
+            .column_format("MAPE", Some(2), "%")
+            .column_format("hours compared", Some(0), ""),
+    ))
 }
 
 /// One CSV line per hour, input hours and forecast hours alike, in time order.

@@ -138,18 +138,15 @@ impl Ui for GalleryUi {
             }
         };
         let table = match &request.table {
-            Some((columns, rows)) => Table {
-                columns: columns.clone(),
-                rows: rows.clone(),
-            },
-            None => Table {
-                columns: vec!["topping".to_owned(), "chosen".to_owned()],
-                rows: request
+            Some((columns, rows)) => Table::new(columns.clone(), rows.clone()),
+            None => Table::new(
+                vec!["topping".to_owned(), "chosen".to_owned()],
+                request
                     .toppings
                     .iter()
                     .map(|t| vec![t.clone(), "yes".to_owned()])
                     .collect(),
-            },
+            ),
         };
         let json = serde_json::to_value(&response).map_err(|e| UiError::general(e.to_string()))?;
         let report = format!(

@@ -68,11 +68,12 @@ fn a_shipped_month_becomes_plots_scores_and_a_csv() {
     let Some(OutputValue::Table(scores)) = outputs.get("scores") else {
         panic!("no score table")
     };
-    assert_eq!(scores.columns, ["model", "MAE [MW]", "MAPE [%]", "hours compared"]);
+    assert_eq!(scores.columns, ["model", "MAE", "MAPE", "hours compared"]);
+    assert_eq!(scores.format_of("MAE").and_then(|f| f.unit.as_deref()), Some("MW"));
     assert_eq!(scores.rows.len(), 2);
     assert_eq!(scores.rows[0][0], "LR");
     assert_eq!(scores.rows[0][3], "697");
-    let mae: f64 = scores.rows[1][1].replace(',', "").parse().unwrap();
+    let mae: f64 = scores.rows[1][1].parse().unwrap();
     assert!(mae > 0.0 && mae < 6_000.0, "RF MAE {mae}");
 
     let Some(OutputValue::File(file)) = outputs.get("download") else {
