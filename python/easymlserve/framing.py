@@ -1,13 +1,16 @@
 """Frames of the worker protocol: a 4-byte big-endian length, then that many bytes of UTF-8 JSON holding
 one object with a `type`. Frames over 64 MiB are refused both ways.
 
-Reading and writing are separate objects because they happen on different threads: the main thread
-reads while the model thread writes progress and answers, one write at a time behind a lock.
+Reading and writing are separate objects because they happen on different threads: progress and answers
+are written while another thread may be reading, one write at a time behind a lock. The worker reads its
+socket unbuffered (`SocketFrameReader`), so that "the socket is readable" means "a frame has arrived": two
+threads take turns reading it, and a buffer would hide a frame from the one that waits with `select`.
 """
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import struct
 import threading
@@ -48,28 +51,27 @@ def decode_body(body: bytes) -> Dict[str, Any]:
     return message
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
-    chunks = []
-    left = size
-    while left > 0:
-        chunk = stream.read(left)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
 class FrameReader:
-    """Reads messages from a byte stream (a socket's `makefile("rb")`)."""
+    """Reads messages from a byte stream (a file opened for binary reading)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
 
+    def _read_exactly(self, size: int) -> bytes:
+        chunks = []
+        left = size
+        while left > 0:
+            chunk = self._stream.read(left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
     def read(self) -> Optional[Dict[str, Any]]:
         """The next message, or None at end of stream between frames; raises FrameError (an end of stream
         inside a frame included)."""
-        header = _read_exactly(self._stream, _HEADER.size)
+        header = self._read_exactly(_HEADER.size)
         if not header:
             return None
         if len(header) < _HEADER.size:
@@ -77,10 +79,38 @@ class FrameReader:
         (size,) = _HEADER.unpack(header)
         if size > MAX_FRAME_BYTES:
             raise FrameError(f"a frame announces {size} bytes, over the {MAX_FRAME_BYTES}-byte limit")
-        body = _read_exactly(self._stream, size)
+        body = self._read_exactly(size)
         if len(body) < size:
             raise FrameError(f"the stream ended inside a frame ({len(body)} of {size} bytes)")
         return decode_body(body)
+
+
+class SocketFrameReader(FrameReader):
+    """Reads messages straight from a socket, with no buffer: bytes not yet read stay in the socket, so
+    `readable()` (and a `select` on the socket) tells whether another frame is waiting."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def _read_exactly(self, size: int) -> bytes:
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        got = 0
+        while got < size:
+            count = self._sock.recv_into(view[got:], size - got)
+            if count == 0:
+                break
+            got += count
+        return bytes(view[:got])
+
+    def fileno(self) -> int:
+        """The socket's descriptor, for `select`."""
+        return self._sock.fileno()
+
+    def readable(self) -> bool:
+        """Whether a read would find data (or the end of the stream) without waiting."""
+        ready, _, _ = select.select([self._sock], [], [], 0)
+        return bool(ready)
 
 
 class FrameWriter:

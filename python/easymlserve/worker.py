@@ -1,12 +1,11 @@
 """The worker process: `python -m easymlserve.worker`, started by the Rust server, one per model copy.
 
 It connects to the server's Unix socket, says hello, loads the service named by `EASYMLSERVE_SERVICE`,
-reports ready (or why setup failed), then answers requests one at a time. The model runs on a thread of
-its own so that the main thread keeps reading the socket: that is how a `cancel` reaches a running model
-and how the worker notices at once that the server is gone. A request goes to the model thread through
-a deque and one raw lock released as a wake-up (not `queue.Queue`, whose condition variable costs a
-lock allocation and more per hand-over). The protocol is docs/worker-protocol.md; stdout and stderr
-stay the model's own.
+reports ready (or why setup failed), then answers requests one at a time. The thread that reads a
+request runs it (no hand-over between threads on a request's path), and while the model runs a watcher
+thread keeps reading the socket: that is how a `cancel` reaches a running model and how the worker
+notices at once that the server is gone (`Worker`). The protocol is docs/worker-protocol.md; stdout and
+stderr stay the model's own.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 import collections
 import io
 import os
+import select
 import socket
 import sys
 import threading
@@ -24,7 +24,7 @@ from typing import Any, Dict, NoReturn, Optional, Tuple
 from . import protocol
 from .context import Context
 from .errors import failure_from_exception
-from .framing import FrameError, FrameReader, FrameTooLarge, FrameWriter, encode_frame
+from .framing import FrameError, FrameReader, FrameTooLarge, FrameWriter, SocketFrameReader, encode_frame
 from .loader import load_service
 from .runner import Runner, batch_message, outcome_message
 from .spec import describe
@@ -83,102 +83,138 @@ def _last_line(err: BaseException) -> str:
 
 
 class Worker:
-    """The request loop of a worker whose service is loaded."""
+    """The request loop of a worker whose service is loaded.
 
-    def __init__(self, reader: FrameReader, writer: FrameWriter, runner: Runner) -> None:
+    Two threads take turns reading the socket. While the model is idle, the model thread (the one that
+    calls `serve`) reads it itself, so a request that arrives runs at once on the thread that read it: no
+    hand-over between threads on the request's path. While the model runs, the watcher thread reads it,
+    so that a `cancel` reaches the running model and the end of the socket is noticed at once; a request
+    or `shutdown` it reads then waits in `_handed` for the model thread. `_read_lock` is held by whichever
+    thread is reading, and the watcher reads only when `select` says a frame has arrived (the reader is
+    unbuffered), so neither thread ever waits inside a read that the other one should have made.
+    """
+
+    def __init__(self, reader: SocketFrameReader, writer: FrameWriter, runner: Runner) -> None:
         self._reader = reader
         self._writer = writer
         self._runner = runner
-        self._jobs: "collections.deque[Optional[Job]]" = collections.deque()
-        # Held while there is nothing to do: the reader releases it after each append.
-        self._wake = threading.Lock()
-        self._wake.acquire()
+        self._read_lock = threading.Lock()
+        self._handed: "collections.deque[Optional[Job]]" = collections.deque()
+        self._state = threading.Condition()
+        self._running = False
+        # A byte written here takes the watcher out of its `select` when the model has finished.
+        self._poke_read, self._poke_write = os.pipe()
+        os.set_blocking(self._poke_write, False)
         self._active: Dict[Any, Context] = {}
         self._active_lock = threading.Lock()
-        self._model_thread = threading.Thread(target=self._model_loop, name="easymlserve-model", daemon=True)
 
     def serve(self) -> int:
-        """Reads the server's messages until `shutdown` (returns 0 after `bye`); exits the process at EOF
+        """Answers the server's messages until `shutdown` (returns 0 after `bye`); exits the process at EOF
         or at a protocol error."""
-        self._model_thread.start()
+        threading.Thread(target=self._watch, name="easymlserve-watch", daemon=True).start()
         while True:
-            try:
-                message = self._reader.read()
-                if message is None:
-                    _exit_now(EXIT_OK)
-                message = protocol.checked(message)
-            except (FrameError, OSError) as err:
-                _log(f"protocol error, exiting: {err}")
-                _exit_now(EXIT_PROTOCOL_ERROR)
-            kind = message["type"]
-            if kind in ("predict", "predict_batch"):
-                self._submit(kind, message)
-            elif kind == "cancel":
-                with self._active_lock:
-                    ctx = self._active.get(message["id"])
-                if ctx is not None:
-                    ctx.cancel()
-            elif kind == "ping":
-                self._send(protocol.pong())
-            elif kind == "shutdown":
-                self._put(None)
-                self._model_thread.join()
+            with self._read_lock:
+                job = self._handed.popleft() if self._handed else self._next_job()
+            if job is None:
                 self._send(protocol.bye())
                 return EXIT_OK
-            else:
-                _log(f"ignoring a {kind!r} message after start-up")
+            if job[0] != "handled":
+                self._run(job)
 
-    def _submit(self, kind: str, message: Dict[str, Any]) -> None:
+    def _next_job(self) -> Optional[Job]:
+        """Reads one message: a request or `shutdown` is returned (None for `shutdown`), anything else is
+        handled here and comes back as a "handled" job."""
+        message = self._read()
+        kind = message["type"]
+        if kind in ("predict", "predict_batch"):
+            return self._submit(kind, message)
+        if kind == "shutdown":
+            return None
+        if kind == "cancel":
+            with self._active_lock:
+                ctx = self._active.get(message["id"])
+            if ctx is not None:
+                ctx.cancel()
+        elif kind == "ping":
+            self._send(protocol.pong())
+        else:
+            _log(f"ignoring a {kind!r} message after start-up")
+        return ("handled", None, message, _IDLE)
+
+    def _read(self) -> Dict[str, Any]:
+        try:
+            message = self._reader.read()
+            if message is None:
+                _exit_now(EXIT_OK)
+            return protocol.checked(message)
+        except (FrameError, OSError) as err:
+            _log(f"protocol error, exiting: {err}")
+            _exit_now(EXIT_PROTOCOL_ERROR)
+
+    def _submit(self, kind: str, message: Dict[str, Any]) -> Job:
         request_id = message["id"]
         deadline_ms = message.get("deadline_ms")
         deadline = None if deadline_ms is None else time.monotonic() + float(deadline_ms) / 1000.0
         ctx = Context(str(request_id), deadline, self._progress_sink(request_id))
         with self._active_lock:
             self._active[request_id] = ctx
-        self._put((kind, request_id, message, ctx))
+        return (kind, request_id, message, ctx)
 
-    def _put(self, job: Optional[Job]) -> None:
-        self._jobs.append(job)
-        try:
-            self._wake.release()
-        except RuntimeError:
-            pass  # released already: the model thread looks at the deque before it waits again
-
-    def _take(self) -> Optional[Job]:
+    def _watch(self) -> None:
+        """The watcher thread: reads the socket while the model runs."""
         while True:
+            with self._state:
+                while not self._running:
+                    self._state.wait()
+            ready, _, _ = select.select([self._reader.fileno(), self._poke_read], [], [])
+            if self._poke_read in ready:
+                os.read(self._poke_read, 64)
+            if self._reader.fileno() not in ready:
+                continue
+            with self._read_lock:
+                # The model may have finished (and read that frame itself) since the select.
+                if not self._running or not self._reader.readable():
+                    continue
+                job = self._next_job()
+                if job is None or job[0] != "handled":
+                    self._handed.append(job)
+
+    def _set_running(self, running: bool) -> None:
+        with self._state:
+            self._running = running
+            self._state.notify()
+        if not running:
             try:
-                return self._jobs.popleft()
-            except IndexError:
-                self._wake.acquire()
+                os.write(self._poke_write, b"x")
+            except BlockingIOError:
+                pass  # bytes are waiting already: the watcher wakes anyway
 
     def _progress_sink(self, request_id: Any) -> Any:
         def sink(fraction: Optional[float], text: str) -> None:
             try:
                 self._writer.send(protocol.progress(request_id, fraction, text))
             except OSError:
-                pass  # the server is gone; the main thread sees the end of the socket and exits
+                pass  # the server is gone; the reading thread sees the end of the socket and exits
 
         return sink
 
-    def _model_loop(self) -> None:
-        while True:
-            job = self._take()
-            if job is None:
-                return
-            kind, request_id, message, ctx = job
-            try:
-                if ctx.cancelled:
-                    answer: Dict[str, Any] = {"type": "cancelled", "id": request_id}
-                elif kind == "predict":
-                    answer = outcome_message(request_id, self._runner.run(message["input"], ctx))
-                else:
-                    answer = batch_message(request_id, self._runner.run_batch(message["inputs"], ctx))
-            except BaseException as err:  # a bug of the SDK itself: fail the request, keep the worker
-                answer = {"type": "failed", "id": request_id, **failure_from_exception(err).to_wire()}
-            ctx.close()
-            with self._active_lock:
-                self._active.pop(request_id, None)
-            self._send_answer(request_id, answer)
+    def _run(self, job: Job) -> None:
+        kind, request_id, message, ctx = job
+        self._set_running(True)
+        try:
+            if ctx.cancelled:
+                answer: Dict[str, Any] = {"type": "cancelled", "id": request_id}
+            elif kind == "predict":
+                answer = outcome_message(request_id, self._runner.run(message["input"], ctx))
+            else:
+                answer = batch_message(request_id, self._runner.run_batch(message["inputs"], ctx))
+        except BaseException as err:  # a bug of the SDK itself: fail the request, keep the worker
+            answer = {"type": "failed", "id": request_id, **failure_from_exception(err).to_wire()}
+        ctx.close()
+        with self._active_lock:
+            self._active.pop(request_id, None)
+        self._send_answer(request_id, answer)
+        self._set_running(False)
 
     def _send_answer(self, request_id: Any, answer: Dict[str, Any]) -> None:
         try:
@@ -196,6 +232,10 @@ class Worker:
             self._writer.send(message)
         except OSError:
             _exit_now(EXIT_OK)
+
+
+_IDLE = Context("", None, None)
+"""The context of a "handled" job, which runs nothing."""
 
 
 def _environment() -> Tuple[str, str]:
@@ -241,7 +281,7 @@ def main() -> int:
     except OSError as err:
         _log(f"cannot connect to {socket_path}: {err}")
         return EXIT_USAGE
-    reader = FrameReader(sock.makefile("rb"))
+    reader = SocketFrameReader(sock)
     writer = FrameWriter(sock)
     try:
         writer.send(protocol.hello())

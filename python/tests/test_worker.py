@@ -147,6 +147,30 @@ def test_shutdown_says_bye_and_exits_0(start_worker: StartWorker) -> None:
     assert worker.at_eof()
 
 
+def test_shutdown_during_a_request_answers_it_first(start_worker: StartWorker) -> None:
+    worker = start_worker("counter.py")
+    ready(worker)
+    predict(worker, "slow", {"steps": 0, "mode": "sleep"})
+    worker.send({"type": "shutdown"})  # read by the watcher while the model sleeps
+    assert worker.recv()["id"] == "slow"
+    assert worker.recv() == {"type": "bye"}
+    assert worker.wait() == 0
+
+
+def test_back_to_back_requests_and_pings_each_answered_once(start_worker: StartWorker) -> None:
+    # Each request arrives as the previous answer leaves, when the reading passes between the model
+    # thread and the watcher: nothing may be lost, doubled or reordered in that hand-over.
+    worker = start_worker("counter.py")
+    ready(worker)
+    for i in range(300):
+        predict(worker, f"r{i}", {"steps": 0})
+        if i % 3 == 0:
+            worker.send({"type": "ping"})
+        answers = [worker.recv() for _ in range(2 if i % 3 == 0 else 1)]
+        ids = sorted(a.get("id", "pong") for a in answers if a["type"] in ("done", "pong"))
+        assert ids == sorted([f"r{i}"] + (["pong"] if i % 3 == 0 else [])), answers
+
+
 def test_worker_exits_when_the_server_goes_away(start_worker: StartWorker) -> None:
     worker = start_worker("counter.py")
     ready(worker)
