@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::schema_ui::Refused;
-use super::{Input, InputValue, InputValues, Output, OutputValue, OutputValues, SchemaUi, Ui, UiError};
+use super::{Example, Input, InputValue, InputValues, Output, OutputValue, OutputValues, SchemaUi, Ui, UiError};
 
 /// Computes one derived output from the typed request and response.
 type Derive<Req, Resp> = Arc<dyn Fn(&Req, &Resp) -> Result<OutputValue, UiError> + Send + Sync>;
@@ -38,6 +38,7 @@ impl<Req, Resp> Slot<Req, Resp> {
 pub struct DerivedUi<Req, Resp> {
     base: Result<SchemaUi, UiError>,
     slots: Vec<Slot<Req, Resp>>,
+    examples: Vec<Example>,
     _types: PhantomData<fn() -> (Req, Resp)>,
 }
 
@@ -63,8 +64,17 @@ where
         Self {
             base,
             slots,
+            examples: Vec::new(),
             _types: PhantomData,
         }
+    }
+
+    /// Adds an example to click (after those of the request schema's `examples`), e.g. one with a
+    /// file the schema cannot hold.
+    #[must_use]
+    pub fn with_example(mut self, example: Example) -> Self {
+        self.examples.push(example);
+        self
     }
 
     /// The generated GUI of a service, titled and described by its info.
@@ -172,6 +182,12 @@ where
 
     fn input_for_field(&self, field: &str) -> Option<String> {
         Ui::input_for_field(self.base.as_ref().ok()?, field)
+    }
+
+    fn examples(&self) -> Vec<Example> {
+        let mut all = self.base.as_ref().map(Ui::examples).unwrap_or_default();
+        all.extend(self.examples.iter().cloned());
+        all
     }
 
     fn process_response(&self, request: &Req, response: Resp) -> Result<OutputValues, UiError> {

@@ -4,6 +4,7 @@
 mod bytes;
 mod derived;
 mod envelope;
+mod examples;
 pub mod field;
 mod image;
 mod input_parse;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::bytes::b64;
 pub use self::derived::DerivedUi;
+pub use self::examples::{Example, ExampleSpec, THUMBNAIL_SIDE};
 pub use self::image::{ImageOutput, ImageValue, MAX_IMAGE_SIDE, label_colour};
 pub use self::inputs::{DefaultValue, Input, InputKind};
 pub use self::outputs::{Output, OutputKind};
@@ -93,6 +95,9 @@ pub struct UiSpec {
     pub inputs: Vec<Input>,
     /// The output components, in order.
     pub outputs: Vec<Output>,
+    /// Examples to click under the form (`Ui::examples`), without their files' bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<ExampleSpec>,
 }
 
 /// A UI description for a service: what to ask the user, how to build the request from it, and how to
@@ -133,6 +138,11 @@ pub trait Ui: Send + Sync + 'static {
     fn input_for_field(&self, field: &str) -> Option<String> {
         field::input_named_by(field, &self.inputs())
     }
+
+    /// Examples the GUI lists under the form; one click fills every input they name. None by default.
+    fn examples(&self) -> Vec<Example> {
+        Vec::new()
+    }
 }
 
 /// A prepared request: its JSON (sent to the service, shown as a curl command) and the typed request
@@ -170,16 +180,26 @@ pub trait DynUi: Send + Sync + 'static {
     fn restore(&self, json: serde_json::Value) -> Result<Prepared, UiError>;
     /// [`Ui::input_for_field`].
     fn input_for_field(&self, field: &str) -> Option<String>;
+    /// [`Ui::examples`].
+    fn examples(&self) -> Vec<Example> {
+        Vec::new()
+    }
 }
 
 impl<U: Ui> DynUi for U {
     fn spec(&self) -> UiSpec {
+        let inputs = self.inputs();
         UiSpec {
             title: self.title(),
             description: self.description(),
-            inputs: self.inputs(),
+            examples: Ui::examples(self).iter().map(|e| e.spec(&inputs)).collect(),
+            inputs,
             outputs: self.outputs(),
         }
+    }
+
+    fn examples(&self) -> Vec<Example> {
+        Ui::examples(self)
     }
 
     fn prepare(&self, inputs: &InputValues) -> Result<Prepared, UiError> {

@@ -6,10 +6,11 @@ use serde_json::{Map, Value};
 
 use easymlserve_core::ServiceSpec;
 
+use super::examples::from_request_schema;
 use super::schema_encode::encode;
 use super::schema_inputs::{Binding, Encoding, Target, bindings};
 use super::schema_outputs::{Shown, plan, present};
-use super::{Input, InputValues, Output, OutputValues, Ui, UiError};
+use super::{Example, Input, InputValues, Output, OutputValues, Ui, UiError};
 
 /// A UI built at run time from a request schema and, when known, a response schema.
 #[derive(Debug, Clone)]
@@ -18,6 +19,7 @@ pub struct SchemaUi {
     description: String,
     bindings: Vec<Binding>,
     outputs: Vec<Shown>,
+    examples: Vec<Example>,
 }
 
 impl SchemaUi {
@@ -46,10 +48,12 @@ impl SchemaUi {
         request: &Value,
         response: &Value,
     ) -> Result<Self, UiError> {
+        let bindings = bindings(request)?;
         Ok(Self {
             title: title.into(),
             description: description.into(),
-            bindings: bindings(request)?,
+            examples: from_request_schema(request, &bindings),
+            bindings,
             outputs: plan(response)?,
         })
     }
@@ -60,10 +64,12 @@ impl SchemaUi {
         let (title, description) = (title.into(), description.into());
         Self::from_schemas(title.clone(), description.clone(), schema, &Value::Bool(true)).unwrap_or_else(|_| {
             let plain = without_overrides(schema);
+            let bindings = bindings(&plain).unwrap_or_default();
             Self {
                 title,
                 description,
-                bindings: bindings(&plain).unwrap_or_default(),
+                examples: from_request_schema(&plain, &bindings),
+                bindings,
                 outputs: plan(&Value::Bool(true)).unwrap_or_default(),
             }
         })
@@ -102,6 +108,11 @@ impl Ui for SchemaUi {
 
     fn outputs(&self) -> Vec<Output> {
         self.outputs.iter().map(|s| s.output.clone()).collect()
+    }
+
+    /// The request schema's `examples`, as form values.
+    fn examples(&self) -> Vec<Example> {
+        self.examples.clone()
     }
 
     fn prepare_request(&self, inputs: &InputValues) -> Result<Value, UiError> {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
-    DynUi, InputValues, OutputEntry, OutputKind, OutputValue, OutputValues, Prepared, RawInput, UiError, UiSpec,
+    DynUi, Example, InputValues, OutputEntry, OutputKind, OutputValue, OutputValues, Prepared, RawInput, UiError,
+    UiSpec,
 };
 use easymlserve_core::{CallError, ServiceCaller};
 
@@ -39,6 +40,7 @@ pub struct UiSession {
     ui: Arc<dyn DynUi>,
     spec: UiSpec,
     names: Vec<String>,
+    examples: Arc<[Example]>,
 }
 
 impl std::fmt::Debug for UiSession {
@@ -54,7 +56,18 @@ impl UiSession {
     pub fn new(ui: Arc<dyn DynUi>) -> Self {
         let spec = ui.spec();
         let names = spec.inputs.iter().map(|i| i.name.clone()).collect();
-        Self { ui, spec, names }
+        let examples = ui.examples().into();
+        Self {
+            ui,
+            spec,
+            names,
+            examples,
+        }
+    }
+
+    /// The UI's examples, in the order of `spec().examples`.
+    pub fn examples(&self) -> &[Example] {
+        &self.examples
     }
 
     /// The components.

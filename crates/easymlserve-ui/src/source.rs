@@ -97,6 +97,10 @@ impl DynUi for WithServiceTexts {
     fn input_for_field(&self, field: &str) -> Option<String> {
         self.ui.input_for_field(field)
     }
+
+    fn examples(&self) -> Vec<super::Example> {
+        self.ui.examples()
+    }
 }
 
 #[cfg(test)]
