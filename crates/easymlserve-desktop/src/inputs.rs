@@ -42,6 +42,7 @@ pub(crate) enum InputState {
     Choices(Vec<bool>),
     Check(bool),
     File(FileState),
+    Dataframe(crate::dataframe::DataframeState),
 }
 
 impl InputState {
@@ -58,6 +59,9 @@ impl InputState {
                 Self::Choices(choices.iter().map(|c| default.contains(c)).collect())
             }
             InputKind::Checkbox { default } => Self::Check(*default),
+            InputKind::Dataframe { columns, rows, .. } => {
+                Self::Dataframe(crate::dataframe::DataframeState::new(columns, rows))
+            }
             _ => Self::File(FileState {
                 path: String::new(),
                 loaded: None,
@@ -83,6 +87,7 @@ impl InputState {
             ),
             (Self::File(file), _) => file.loaded.clone().map_or(RawInput::Absent, RawInput::File),
             (Self::Choices(_), _) => RawInput::Absent,
+            (Self::Dataframe(grid), _) => grid.to_raw(),
         }
     }
 }
@@ -103,6 +108,7 @@ pub(crate) fn load_file(input: &Input, path: &str) -> Result<(FileValue, Preview
         },
         Some(easymlserve_ui::Preview::Table { table, rows }) => Preview::Table { head: table, rows },
         Some(easymlserve_ui::Preview::TimeSeries { plot, rows }) => Preview::Series { plot, rows },
+        Some(easymlserve_ui::Preview::Audio { detail }) => Preview::Info(detail),
         Some(easymlserve_ui::Preview::File { name, size }) => Preview::Info(format!("{name}, {size} bytes")),
         None => Preview::Info(format!("{}, {} bytes", file.name, file.bytes.len())),
     };
@@ -171,7 +177,15 @@ pub(crate) fn input_ui(ui: &mut egui::Ui, input: &Input, state: &mut InputState)
         (InputState::Check(on), _) => {
             ui.checkbox(on, &input.label);
         }
-        (InputState::File(file), kind) => file_event = file_ui(ui, input, kind, file),
+        (InputState::Dataframe(grid), InputKind::Dataframe { columns, .. }) => {
+            crate::dataframe::dataframe_ui(ui, input, columns, grid)
+        }
+        (InputState::File(file), kind) => {
+            if let Some(note) = crate::media::fallback_note(kind) {
+                ui.weak(note);
+            }
+            file_event = file_ui(ui, input, kind, file)
+        }
         _ => {
             ui.label("(this input has an unexpected state)");
         }

@@ -7,8 +7,10 @@
 //! offers jobs, a request runs as one, with a progress bar, the queue position, an ETA and Cancel.
 
 mod app;
+mod dataframe;
 mod inputs;
 mod job;
+mod media;
 mod outputs;
 mod runner;
 

@@ -202,6 +202,7 @@ pub(crate) fn output_ui(ui: &mut egui::Ui, output: &Output, value: Option<&Outpu
             save_ui(ui, &output.name, &file, cache);
         }
         (OutputValue::File(file), _) => save_ui(ui, &output.name, file, cache),
+        (OutputValue::Audio(audio), _) => crate::media::audio_ui(ui, &output.name, audio, cache),
     }
 }
 
@@ -253,7 +254,7 @@ fn image_ui(ui: &mut egui::Ui, name: &str, image: &ImageOutput, cache: &mut Outp
         });
 }
 
-fn save_ui(ui: &mut egui::Ui, name: &str, file: &FileOutput, cache: &mut OutputCache) {
+pub(crate) fn save_ui(ui: &mut egui::Ui, name: &str, file: &FileOutput, cache: &mut OutputCache) {
     ui.horizontal(|ui| {
         if ui.button(format!("Save {}…", file.name)).clicked() {
             let picked = rfd::FileDialog::new().set_file_name(&file.name).save_file();

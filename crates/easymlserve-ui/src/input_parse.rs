@@ -2,6 +2,8 @@
 //! choices, JSON text and file contents are checked here, so the value types stay plain data.
 
 use super::UiError;
+use super::audio::{AudioValue, MAX_AUDIO_SECONDS};
+use super::dataframe::parse_rows;
 use super::image::ImageValue;
 use super::inputs::{Input, InputKind};
 use super::table::{Table, TimeSeries};
@@ -92,6 +94,12 @@ impl Input {
                     ))
                 }
             }
+            InputKind::Dataframe {
+                columns,
+                min_rows,
+                max_rows,
+                ..
+            } => parse_rows(columns, (*min_rows, *max_rows), first, name, &self.label).map(InputValue::Dataframe),
             _ => Err(missing()),
         }
     }
@@ -153,7 +161,10 @@ impl Input {
             }
         }
         match self.kind {
-            InputKind::ImageFile => ImageValue::decode(&file.bytes, name).map(InputValue::Image),
+            InputKind::ImageFile | InputKind::Camera => ImageValue::decode(&file.bytes, name).map(InputValue::Image),
+            InputKind::Audio { max_seconds } => {
+                AudioValue::decode(&file.bytes, name, max_seconds.unwrap_or(MAX_AUDIO_SECONDS)).map(InputValue::Audio)
+            }
             InputKind::CsvFile => Table::from_csv(&file.bytes, name).map(InputValue::Table),
             InputKind::TimeSeriesCsvFile => TimeSeries::from_csv(&file.bytes, name).map(InputValue::TimeSeries),
             _ => Ok(InputValue::File(file)),

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::dataframe::Column;
+
 /// One input of a UI: a name (the multipart part and the key in `InputValues`), a label, and a kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Input {
@@ -112,6 +114,29 @@ pub enum InputKind {
     CsvFile,
     /// A CSV file whose first column is a timestamp, checked for order; other columns are numbers.
     TimeSeriesCsvFile,
+    /// A picture from the camera (the web page's `getUserMedia`), or an image file where there is no
+    /// camera; decoded like [`InputKind::ImageFile`].
+    Camera,
+    /// An editable table with typed columns (`dataframe.rs`).
+    Dataframe {
+        /// The columns, in order.
+        columns: Vec<Column>,
+        /// Initial rows, one JSON cell per column.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rows: Vec<Vec<serde_json::Value>>,
+        /// Fewest rows accepted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_rows: Option<usize>,
+        /// Most rows accepted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_rows: Option<usize>,
+    },
+    /// A WAV or FLAC file, or a recording (the web page sends WAV), decoded into samples (`audio.rs`).
+    Audio {
+        /// Longest audio accepted, in seconds ([`crate::MAX_AUDIO_SECONDS`] when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_seconds: Option<f64>,
+    },
 }
 
 impl InputKind {
@@ -119,7 +144,12 @@ impl InputKind {
     pub fn is_file(&self) -> bool {
         matches!(
             self,
-            Self::File { .. } | Self::ImageFile | Self::CsvFile | Self::TimeSeriesCsvFile
+            Self::File { .. }
+                | Self::ImageFile
+                | Self::CsvFile
+                | Self::TimeSeriesCsvFile
+                | Self::Camera
+                | Self::Audio { .. }
         )
     }
 
@@ -127,7 +157,8 @@ impl InputKind {
     pub fn accepted_extensions(&self) -> Vec<String> {
         let list: &[&str] = match self {
             Self::File { extensions } => return extensions.clone(),
-            Self::ImageFile => &["png", "jpg", "jpeg", "tif", "tiff"],
+            Self::ImageFile | Self::Camera => &["png", "jpg", "jpeg", "tif", "tiff"],
+            Self::Audio { .. } => &["wav", "flac"],
             Self::CsvFile | Self::TimeSeriesCsvFile => &["csv", "txt"],
             _ => &[],
         };
@@ -271,6 +302,27 @@ impl Input {
     /// A time-series CSV file: first column a timestamp, the others numbers.
     pub fn time_series_csv_file(name: impl Into<String>, label: impl Into<String>) -> Self {
         Self::new(name, label, InputKind::TimeSeriesCsvFile)
+    }
+
+    /// A picture from the camera, or an image file where there is none.
+    pub fn camera(name: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(name, label, InputKind::Camera)
+    }
+
+    /// An editable table with `columns`; set rows with [`Input::rows`], bounds with [`Input::row_bounds`].
+    pub fn dataframe(name: impl Into<String>, label: impl Into<String>, columns: Vec<Column>) -> Self {
+        let kind = InputKind::Dataframe {
+            columns,
+            rows: Vec::new(),
+            min_rows: None,
+            max_rows: None,
+        };
+        Self::new(name, label, kind)
+    }
+
+    /// A WAV or FLAC upload, or a recording.
+    pub fn audio(name: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(name, label, InputKind::Audio { max_seconds: None })
     }
 
     /// Adds a help text.

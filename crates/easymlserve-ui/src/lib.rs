@@ -1,7 +1,9 @@
 //! The UI contract: a `Ui` describes the inputs and outputs a GUI draws for a service, and converts
 //! between form values and the service's request and response. The web and desktop GUIs both run it.
 
+mod audio;
 mod bytes;
+mod dataframe;
 mod derived;
 mod envelope;
 mod examples;
@@ -31,7 +33,9 @@ use std::any::Any;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use self::audio::{AudioOutput, AudioValue, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, WAVEFORM_POINTS};
 pub use self::bytes::b64;
+pub use self::dataframe::{Cell, Column, ColumnType, DataframeValue, MAX_DATAFRAME_CELLS};
 pub use self::derived::DerivedUi;
 pub use self::examples::{Example, ExampleSpec, THUMBNAIL_SIDE};
 pub use self::image::{ImageOutput, ImageValue, MAX_IMAGE_SIDE, label_colour};

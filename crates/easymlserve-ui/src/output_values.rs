@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::audio::AudioOutput;
 use super::bytes::b64;
 use super::image::ImageOutput;
 use super::plot::Plot;
@@ -80,6 +81,8 @@ pub enum OutputValue {
     Json(serde_json::Value),
     /// A download.
     File(FileOutput),
+    /// Sound.
+    Audio(AudioOutput),
 }
 
 /// One output on the wire: `{"name", "kind", "value"}`.

@@ -42,6 +42,8 @@ pub enum OutputKind {
     Json,
     /// A file to download.
     File,
+    /// Sound with a player and its waveform (`audio.rs`).
+    Audio,
 }
 
 impl Output {
@@ -94,6 +96,11 @@ impl Output {
     /// A file download.
     pub fn file(name: impl Into<String>, label: impl Into<String>) -> Self {
         Self::new(name, label, OutputKind::File)
+    }
+
+    /// Sound with a player and its waveform.
+    pub fn audio(name: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(name, label, OutputKind::Audio)
     }
 
     /// Adds a help text.

@@ -34,6 +34,11 @@ pub enum Preview {
         /// All rows.
         rows: usize,
     },
+    /// Audio, as decoded.
+    Audio {
+        /// e.g. `16000 Hz, 2 channels, 1.50 s`.
+        detail: String,
+    },
     /// Any other file.
     File {
         /// File name.
@@ -62,6 +67,15 @@ impl Preview {
             InputValue::TimeSeries(series) => Self::TimeSeries {
                 rows: series.len(),
                 plot: series.to_plot(&input.label),
+            },
+            InputValue::Audio(audio) => Self::Audio {
+                detail: format!(
+                    "{} Hz, {} channel{}, {:.2} s",
+                    audio.sample_rate,
+                    audio.channels,
+                    if audio.channels == 1 { "" } else { "s" },
+                    audio.duration_seconds()
+                ),
             },
             InputValue::File(file) => Self::File {
                 size: file.bytes.len(),

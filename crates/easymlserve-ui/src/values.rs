@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::UiError;
+use super::audio::AudioValue;
+use super::dataframe::DataframeValue;
 use super::image::ImageValue;
 use super::table::{Table, TimeSeries};
 
@@ -51,6 +53,10 @@ pub enum InputValue {
     Table(Table),
     /// A parsed time series.
     TimeSeries(TimeSeries),
+    /// Decoded audio.
+    Audio(AudioValue),
+    /// The rows of a dataframe input, typed by column.
+    Dataframe(DataframeValue),
 }
 
 /// The parsed values of a form, by input name, with typed getters whose errors name the input.
@@ -155,6 +161,22 @@ impl InputValues {
     pub fn time_series(&self, name: &str) -> Result<&TimeSeries, UiError> {
         self.expect(name, "a time series", |v| match v {
             InputValue::TimeSeries(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Decoded audio.
+    pub fn audio(&self, name: &str) -> Result<&AudioValue, UiError> {
+        self.expect(name, "audio", |v| match v {
+            InputValue::Audio(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    /// The rows of a dataframe input.
+    pub fn dataframe(&self, name: &str) -> Result<&DataframeValue, UiError> {
+        self.expect(name, "a table", |v| match v {
+            InputValue::Dataframe(d) => Some(d),
             _ => None,
         })
     }
