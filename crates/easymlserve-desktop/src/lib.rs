@@ -12,6 +12,7 @@ mod inputs;
 mod job;
 mod media;
 mod outputs;
+mod rich_outputs;
 mod runner;
 
 pub use app::DesktopApp;

@@ -149,6 +149,8 @@ pub(crate) struct OutputCache {
     pub saved: HashMap<String, String>,
     /// Series name -> colour for the plots of the shown answer.
     colours: ColourMap,
+    /// Labels, galleries, annotated images and Markdown.
+    pub rich: crate::rich_outputs::RichCache,
 }
 
 impl OutputCache {
@@ -157,6 +159,7 @@ impl OutputCache {
         self.textures.clear();
         self.saved.clear();
         self.colours = ColourMap::new();
+        self.rich.clear();
     }
 }
 
@@ -203,6 +206,16 @@ pub(crate) fn output_ui(ui: &mut egui::Ui, output: &Output, value: Option<&Outpu
         }
         (OutputValue::File(file), _) => save_ui(ui, &output.name, file, cache),
         (OutputValue::Audio(audio), _) => crate::media::audio_ui(ui, &output.name, audio, cache),
+        (OutputValue::Label(classes), kind) => {
+            let top_k = match kind {
+                OutputKind::Label { top_k } => *top_k,
+                _ => None,
+            };
+            crate::rich_outputs::label_ui(ui, &output.name, classes, top_k);
+        }
+        (OutputValue::Gallery(g), _) => crate::rich_outputs::gallery_ui(ui, &output.name, g, &mut cache.rich),
+        (OutputValue::AnnotatedImage(a), _) => crate::rich_outputs::annotated_ui(ui, &output.name, a, &mut cache.rich),
+        (OutputValue::Markdown(doc), _) => crate::rich_outputs::markdown_ui(ui, doc),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The UI contract: a `Ui` describes the inputs and outputs a GUI draws for a service, and converts
 //! between form values and the service's request and response. The web and desktop GUIs both run it.
 
+mod annotated;
 mod audio;
 mod bytes;
 mod dataframe;
@@ -8,9 +9,12 @@ mod derived;
 mod envelope;
 mod examples;
 pub mod field;
+mod gallery;
 mod image;
 mod input_parse;
 mod inputs;
+mod label;
+mod markdown;
 mod output_values;
 mod outputs;
 mod palette;
@@ -33,13 +37,17 @@ use std::any::Any;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use self::annotated::{AnnotatedImage, Annotation, BoundingBox};
 pub use self::audio::{AudioOutput, AudioValue, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, WAVEFORM_POINTS};
 pub use self::bytes::b64;
 pub use self::dataframe::{Cell, Column, ColumnType, DataframeValue, MAX_DATAFRAME_CELLS};
 pub use self::derived::DerivedUi;
 pub use self::examples::{Example, ExampleSpec, THUMBNAIL_SIDE};
+pub use self::gallery::{Gallery, GalleryItem};
 pub use self::image::{ImageOutput, ImageValue, MAX_IMAGE_SIDE, label_colour};
 pub use self::inputs::{DefaultValue, Input, InputKind};
+pub use self::label::{Classes, Confidence, DEFAULT_TOP_K};
+pub use self::markdown::{Block, Inline, MAX_DEPTH, Markdown, safe_href};
 pub use self::outputs::{Output, OutputKind};
 pub use self::palette::{ColourMap, PALETTE, colour_key, parse_hex_colour};
 pub use self::plot::{Plot, Series, SeriesKind, XType};

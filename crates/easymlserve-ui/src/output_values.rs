@@ -3,9 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::annotated::AnnotatedImage;
 use super::audio::AudioOutput;
 use super::bytes::b64;
+use super::gallery::Gallery;
 use super::image::ImageOutput;
+use super::label::Classes;
+use super::markdown::Markdown;
 use super::plot::Plot;
 use super::table::Table;
 
@@ -81,6 +85,14 @@ pub enum OutputValue {
     Json(serde_json::Value),
     /// A download.
     File(FileOutput),
+    /// Classes with confidences.
+    Label(Classes),
+    /// Images with captions.
+    Gallery(Gallery),
+    /// An image with annotations.
+    AnnotatedImage(AnnotatedImage),
+    /// A parsed Markdown document.
+    Markdown(Markdown),
     /// Sound.
     Audio(AudioOutput),
 }

@@ -42,6 +42,18 @@ pub enum OutputKind {
     Json,
     /// A file to download.
     File,
+    /// A classification's top classes as confidence bars.
+    Label {
+        /// Classes shown; `DEFAULT_TOP_K` (5) when unset.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        top_k: Option<usize>,
+    },
+    /// Images with captions in a grid; a click enlarges one.
+    Gallery,
+    /// An image with labelled boxes and masks drawn over it, and a legend.
+    AnnotatedImage,
+    /// A document in a safe subset of Markdown.
+    Markdown,
     /// Sound with a player and its waveform (`audio.rs`).
     Audio,
 }
@@ -101,6 +113,35 @@ impl Output {
     /// Sound with a player and its waveform.
     pub fn audio(name: impl Into<String>, label: impl Into<String>) -> Self {
         Self::new(name, label, OutputKind::Audio)
+    }
+
+    /// A classification's top `DEFAULT_TOP_K` classes as confidence bars (see [`Output::top_k`]).
+    pub fn label(name: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(name, label, OutputKind::Label { top_k: None })
+    }
+
+    /// Images with captions.
+    pub fn gallery(name: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(name, label, OutputKind::Gallery)
+    }
+
+    /// An image with labelled boxes and masks.
+    pub fn annotated_image(name: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(name, label, OutputKind::AnnotatedImage)
+    }
+
+    /// A Markdown document (model cards, explanations).
+    pub fn markdown(name: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(name, label, OutputKind::Markdown)
+    }
+
+    /// Sets how many classes a `Label` output shows.
+    #[must_use]
+    pub fn top_k(mut self, k: usize) -> Self {
+        if let OutputKind::Label { top_k } = &mut self.kind {
+            *top_k = Some(k);
+        }
+        self
     }
 
     /// Adds a help text.

@@ -42,7 +42,12 @@ impl ColourMap {
         if let Some(colour) = &series.colour {
             return colour.clone();
         }
-        let key = colour_key(&series.name);
+        self.colour_of(&series.name)
+    }
+
+    /// The palette colour of a name (a series, or a detected object's label), by the same rule.
+    pub fn colour_of(&mut self, name: &str) -> String {
+        let key = colour_key(name);
         let index = match self.names.iter().position(|n| n == key) {
             Some(i) => i,
             None => {

@@ -149,6 +149,11 @@ impl UiSession {
                     | (OutputKind::Table, OutputValue::Table(_))
                     | (OutputKind::Json, OutputValue::Json(_))
                     | (OutputKind::File, OutputValue::File(_))
+                    | (OutputKind::Audio, OutputValue::Audio(_))
+                    | (OutputKind::Label { .. }, OutputValue::Label(_))
+                    | (OutputKind::Gallery, OutputValue::Gallery(_))
+                    | (OutputKind::AnnotatedImage, OutputValue::AnnotatedImage(_))
+                    | (OutputKind::Markdown, OutputValue::Markdown(_))
             );
             if !fits {
                 return Err(UiError::general(format!(

@@ -59,6 +59,9 @@ impl Ui for GalleryUi {
             Output::json("json", "Raw response"),
             Output::file("report", "Report"),
         ]
+        .into_iter()
+        .chain(crate::rich::outputs())
+        .collect()
     }
 
     fn prepare_request(&self, inputs: &InputValues) -> Result<GalleryRequest, UiError> {
@@ -154,13 +157,16 @@ impl Ui for GalleryUi {
             response.summary.replace('"', "\"\""),
             response.score
         );
-        Ok(OutputValues::new()
+        let out = OutputValues::new()
             .with("summary", OutputValue::Text(response.summary.clone()))
             .with("score", OutputValue::Number(response.score))
             .with("plot", OutputValue::Plot(plot))
             .with("image", OutputValue::Image(image))
             .with("table", OutputValue::Table(table))
             .with("json", OutputValue::Json(json))
-            .with("report", OutputValue::File(FileOutput::csv("report.csv", report))))
+            .with("report", OutputValue::File(FileOutput::csv("report.csv", report)));
+        Ok(crate::rich::values(request, &response)
+            .into_iter()
+            .fold(out, |out, (name, value)| out.with(name, value)))
     }
 }
