@@ -1,7 +1,8 @@
 //! Issue 18 item 2 in headless Chromium: a model keeps its colour by name across the forecast and
 //! error plots of one result (Okabe-Ito palette, first appearance), a new result starts the palette
 //! again, a legend entry hides and shows its series (by mouse and keyboard), and a 100,000-point series
-//! is thinned to the pixel width with its extremes kept.
+//! is thinned to the pixel width with its extremes kept while hover still reads the full data. (How
+//! long those draws take is measured, not tested: bench/plot-draw, BENCHMARKS.md.)
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use easymlserve::prelude::*;
 use easymlserve::ui::PALETTE;
 use easymlserve_testkit::{Browser, serve};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use load_forecasting::service::LoadForecaster;
 use load_forecasting::train::small_models;
 use load_forecasting::ui::forecast_ui;
@@ -105,8 +107,9 @@ async fn a_long_series_is_thinned_to_the_pixel_width_keeping_its_extremes() {
     let drawn = browser
         .js("const n = 100000, x = [], y = [];\
              for (let i = 0; i < n; i++) { x.push(i); y.push(Math.sin(i / 500) * 10); }\
-             y[12345] = 500; y[67890] = -500;\
+             y[12345] = 500; y[67890] = -500; window.longY = y;\
              const box = document.createElement('div'); box.id = 'long'; box.style.width = '800px';\
+             box.style.marginLeft = '0.5px';\
              document.body.appendChild(box);\
              window.EmsPlot.create(box, { title: 'long', x_label: 'i', y_label: 'v', x_type: 'number',\
                series: [{ name: 'wave', kind: 'line', x, y }] });\
@@ -129,5 +132,50 @@ async fn a_long_series_is_thinned_to_the_pixel_width_keeping_its_extremes() {
     // on each side, so it covers 1/1.1 of the plot's height.
     let span = drawn["span"].as_f64().unwrap();
     assert!((span - height / 1.1).abs() < 1.5, "line spans {span} of {height} px");
+
+    // Hover reads the full series, not the thinned line: a real pointer at 30 % of the plot shows the
+    // point nearest to the x under it (one of ~140 per pixel column) and that point's own value. The
+    // box sits half a pixel off, so the pointer is mid-column, where the line has no vertex.
+    let at = browser
+        .js(
+            "const hit = document.querySelector('#long svg rect[cursor=crosshair]');\
+             hit.scrollIntoView({ block: 'center' }); const r = hit.getBoundingClientRect();\
+             return [Math.round(r.left + r.width * 0.3), Math.round(r.top + r.height / 2)];",
+        )
+        .await;
+    let (px, py) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    let hover = MouseActions::new("mouse".to_owned()).then(PointerAction::MoveTo {
+        duration: None,
+        x: px,
+        y: py,
+    });
+    browser.client.perform_actions(hover).await.unwrap();
+    let tip = browser.wait_for_text("#long .tooltip", "wave:").await;
+    let expected = browser
+        .js(&format!(
+            "const svg = document.querySelector('#long svg'), box = svg.getBoundingClientRect();\
+             const clip = document.querySelector('#long svg clipPath rect');\
+             const local = ({px} - box.left) / box.width * svg.viewBox.baseVal.width;\
+             const x = (local - Number(clip.getAttribute('x'))) / Number(clip.getAttribute('width')) * 99999;\
+             const i = Math.round(x), f = window.EmsPlot.formatNumber;\
+             const at = Number(clip.getAttribute('x')) + i / 99999 * Number(clip.getAttribute('width'));\
+             const d = document.querySelector('#long path[data-series]').getAttribute('d');\
+             const gap = Math.min(...[...d.matchAll(/[ML]([-0-9.]+),/g)].map((m) => Math.abs(Number(m[1]) - at)));\
+             return {{ i, gap, head: `i = ${{f(i)}}`, row: `wave: ${{f(window.longY[i])}}` }};"
+        ))
+        .await;
+    eprintln!("hover at {px}: {tip:?}, expected {expected}");
+    assert!(
+        expected["gap"].as_f64().unwrap() > 0.2,
+        "the hovered point is not a vertex of the drawn line: {expected}"
+    );
+    assert!(
+        tip.contains(expected["head"].as_str().unwrap()),
+        "the tooltip names the nearest x: {tip:?}, expected {expected}"
+    );
+    assert!(
+        tip.contains(expected["row"].as_str().unwrap()),
+        "the tooltip shows that point's value: {tip:?}, expected {expected}"
+    );
     browser.close().await;
 }
