@@ -211,7 +211,7 @@ fn an_onnx_models_tensor_form_is_generated_and_classifies_a_digit() {
     path.focus();
     path.set_text_value_accesskit(digit.to_str().unwrap());
     harness.run_steps(2);
-    harness.get_by_label("Load Image (image)").click();
+    harness.get_by_label("Load file for Image (image)").click();
     harness.run_steps(3);
     harness.get_by_label("Submit").click();
     wait_for_answer(&mut harness);

@@ -118,6 +118,7 @@ impl DesktopApp {
     /// Draws the whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.poll();
+        ui.horizontal(crate::theme::toggle_ui);
         self.settings_ui(ui);
         if let Some(banner) = &self.banner {
             ui.colored_label(ui.visuals().error_fg_color, banner);

@@ -216,7 +216,12 @@ fn file_ui(ui: &mut egui::Ui, input: &Input, kind: &InputKind, file: &mut FileSt
         }
         // Right to left: the Load button keeps its place at the end, the path field takes the rest.
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let load = ui.button(format!("Load {}", input.label)).clicked();
+            // It reads "Load", not "Load {label}" (a label like "Load CSV" made "Load Load CSV"); screen
+            // readers and tests still tell the inputs' buttons apart by "Load file for {label}".
+            let load_label = format!("Load file for {}", input.label);
+            let load = ui.button("Load").on_hover_text(&load_label);
+            load.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &load_label));
+            let load = load.clicked();
             let path_label = format!("Path of {}", input.label);
             let path_edit = ui
                 .add(

@@ -11,9 +11,12 @@ mod dataframe;
 mod inputs;
 mod job;
 mod media;
+mod numbers;
 mod outputs;
 mod rich_outputs;
 mod runner;
+mod theme;
+mod time_axis;
 
 pub use app::DesktopApp;
 pub use job::JobProgress;

@@ -49,6 +49,7 @@ pub(crate) fn plot_ui_coloured(ui: &mut egui::Ui, id: &str, plot: &Plot, height:
         ui.label(&plot.title);
     }
     let time = plot.x_type == XType::Time;
+    let dark = ui.visuals().dark_mode;
     let x_label = plot.x_label.clone();
     let mut chart = egui_plot::Plot::new(id)
         .height(height)
@@ -74,7 +75,9 @@ pub(crate) fn plot_ui_coloured(ui: &mut egui::Ui, id: &str, plot: &Plot, height:
             })
         });
     if time {
-        chart = chart.x_axis_formatter(|mark, _| format_time(mark.value, false));
+        chart = chart
+            .x_grid_spacer(crate::time_axis::spacer)
+            .x_axis_formatter(|mark, _| crate::time_axis::label(mark));
     }
     chart.show(ui, |plot_ui| {
         for series in &plot.series {
@@ -84,7 +87,7 @@ pub(crate) fn plot_ui_coloured(ui: &mut egui::Ui, id: &str, plot: &Plot, height:
                 .zip(&series.y)
                 .filter_map(|(x, y)| y.map(|y| [*x, y]))
                 .collect();
-            let colour = series_colour(colours, series);
+            let colour = series_colour(colours, series).map(|c| crate::theme::readable(c, dark));
             match series.kind {
                 SeriesKind::Line => {
                     let line = Line::new(series.name.clone(), PlotPoints::from(points));
@@ -119,22 +122,12 @@ pub(crate) fn plot_ui_coloured(ui: &mut egui::Ui, id: &str, plot: &Plot, height:
     });
 }
 
-/// Draws a table, at most 200 rows.
+/// Draws a table, at most 200 rows, its numbers formatted by `numbers.rs`.
 pub(crate) fn table_ui(ui: &mut egui::Ui, id: &str, table: &Table) {
-    egui::ScrollArea::both().id_salt(id).max_height(260.0).show(ui, |ui| {
-        egui::Grid::new(id).striped(true).show(ui, |ui| {
-            for column in &table.columns {
-                ui.strong(column);
-            }
-            ui.end_row();
-            for row in table.rows.iter().take(200) {
-                for cell in row {
-                    ui.label(cell);
-                }
-                ui.end_row();
-            }
-        });
-    });
+    egui::ScrollArea::both()
+        .id_salt(id)
+        .max_height(260.0)
+        .show(ui, |ui| crate::numbers::table_grid_ui(ui, id, table, 200));
     if table.rows.len() > 200 {
         ui.weak(format!("{} rows, first 200 shown", table.rows.len()));
     }
@@ -179,16 +172,9 @@ pub(crate) fn output_ui(ui: &mut egui::Ui, output: &Output, value: Option<&Outpu
         }
         (OutputValue::Image(image), _) => image_ui(ui, &output.name, image, cache),
         (OutputValue::Number(x), OutputKind::Number { unit, precision }) => {
-            let digits = usize::from(precision.unwrap_or(if x.fract() == 0.0 { 0 } else { 3 }));
-            let text = format!(
-                "{x:.digits$}{}",
-                unit.as_ref().map(|u| format!(" {u}")).unwrap_or_default()
-            );
-            ui.label(egui::RichText::new(text).size(22.0).strong());
+            crate::numbers::number_ui(ui, &output.name, *x, unit.as_deref(), *precision)
         }
-        (OutputValue::Number(x), _) => {
-            ui.label(x.to_string());
-        }
+        (OutputValue::Number(x), _) => crate::numbers::number_ui(ui, &output.name, *x, None, None),
         (OutputValue::Text(text), _) => {
             ui.add(egui::Label::new(egui::RichText::new(text).monospace()).selectable(true));
         }

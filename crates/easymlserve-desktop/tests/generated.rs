@@ -84,7 +84,7 @@ fn the_forecasting_request_gets_a_window_without_its_ui() {
     path.focus();
     path.set_text_value_accesskit(month.to_str().unwrap());
     harness.run_steps(2);
-    harness.get_by_label("Load Load CSV").click();
+    harness.get_by_label("Load file for Load CSV").click();
     harness.run_steps(3);
     harness.get_by_label("Submit").click();
     wait_for_answer(&mut harness);

@@ -67,7 +67,7 @@ fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
 fn load(harness: &mut Harness<'_, DesktopApp>, label: &str, path: &std::path::Path) {
     replace_text(harness, &format!("Path of {label}"), path.to_str().unwrap());
     harness.run_steps(2);
-    harness.get_by_label(&format!("Load {label}")).click();
+    harness.get_by_label(&format!("Load file for {label}")).click();
     harness.run_steps(3);
 }
 

@@ -25,7 +25,7 @@ fn the_desktop_window_segments_the_tiff() {
     path_box.focus();
     path_box.set_text_value_accesskit(shipped_tiff().to_str().unwrap());
     harness.run_steps(2);
-    harness.get_by_label("Load Microscopy image").click();
+    harness.get_by_label("Load file for Microscopy image").click();
     harness.run_steps(3);
     harness.get_by_label("Submit").click();
     let started = Instant::now();
