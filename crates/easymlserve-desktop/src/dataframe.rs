@@ -94,7 +94,7 @@ pub(crate) fn dataframe_ui(ui: &mut egui::Ui, input: &Input, columns: &[Column],
                                 );
                                 let response = ui.checkbox(&mut on, "");
                                 if response.changed() {
-                                    *cell = on.to_string();
+                                    *cell = if on { "true".to_owned() } else { String::new() };
                                 }
                                 response
                             } else {
@@ -110,7 +110,7 @@ pub(crate) fn dataframe_ui(ui: &mut egui::Ui, input: &Input, columns: &[Column],
                             }
                         }
                         if ui
-                            .small_button("✕")
+                            .small_button("Remove")
                             .on_hover_text(format!("Remove row {}", r + 1))
                             .clicked()
                         {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::UiError;
 use super::bytes::b64;
+use super::inputs::{Input, InputKind};
 
 /// Longest audio an input decodes unless it sets its own `max_seconds`: ten minutes.
 pub const MAX_AUDIO_SECONDS: f64 = 600.0;
@@ -103,6 +104,22 @@ impl AudioValue {
             return Vec::new();
         }
         out.into_inner()
+    }
+}
+
+impl Input {
+    /// A WAV or FLAC upload, or a recording.
+    pub fn audio(name: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(name, label, InputKind::Audio { max_seconds: None })
+    }
+
+    /// Sets the longest sound an `Audio` input accepts, in seconds.
+    #[must_use]
+    pub fn max_seconds(mut self, seconds: f64) -> Self {
+        if let InputKind::Audio { max_seconds } = &mut self.kind {
+            *max_seconds = Some(seconds);
+        }
+        self
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::UiError;
+use super::inputs::{Input, InputKind};
 
 /// Most cells a dataframe input accepts.
 pub const MAX_DATAFRAME_CELLS: usize = 100_000;
@@ -136,6 +137,37 @@ impl DataframeValue {
             Value::Object(object)
         });
         Value::Array(rows.collect())
+    }
+}
+
+impl Input {
+    /// An editable table with `columns`; set rows with [`Input::rows`], bounds with [`Input::row_bounds`].
+    pub fn dataframe(name: impl Into<String>, label: impl Into<String>, columns: Vec<Column>) -> Self {
+        let kind = InputKind::Dataframe {
+            columns,
+            rows: Vec::new(),
+            min_rows: None,
+            max_rows: None,
+        };
+        Self::new(name, label, kind)
+    }
+
+    /// Sets the initial rows of a `Dataframe` (one JSON cell per column).
+    #[must_use]
+    pub fn rows(mut self, initial: Vec<Vec<serde_json::Value>>) -> Self {
+        if let InputKind::Dataframe { rows, .. } = &mut self.kind {
+            *rows = initial;
+        }
+        self
+    }
+
+    /// Sets the fewest and most rows of a `Dataframe`.
+    #[must_use]
+    pub fn row_bounds(mut self, min: Option<usize>, max: Option<usize>) -> Self {
+        if let InputKind::Dataframe { min_rows, max_rows, .. } = &mut self.kind {
+            (*min_rows, *max_rows) = (min, max);
+        }
+        self
     }
 }
 

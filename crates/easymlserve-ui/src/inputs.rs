@@ -167,7 +167,7 @@ impl InputKind {
 }
 
 impl Input {
-    fn new(name: impl Into<String>, label: impl Into<String>, kind: InputKind) -> Self {
+    pub(crate) fn new(name: impl Into<String>, label: impl Into<String>, kind: InputKind) -> Self {
         Self {
             name: name.into(),
             label: label.into(),
@@ -307,22 +307,6 @@ impl Input {
     /// A picture from the camera, or an image file where there is none.
     pub fn camera(name: impl Into<String>, label: impl Into<String>) -> Self {
         Self::new(name, label, InputKind::Camera)
-    }
-
-    /// An editable table with `columns`; set rows with [`Input::rows`], bounds with [`Input::row_bounds`].
-    pub fn dataframe(name: impl Into<String>, label: impl Into<String>, columns: Vec<Column>) -> Self {
-        let kind = InputKind::Dataframe {
-            columns,
-            rows: Vec::new(),
-            min_rows: None,
-            max_rows: None,
-        };
-        Self::new(name, label, kind)
-    }
-
-    /// A WAV or FLAC upload, or a recording.
-    pub fn audio(name: impl Into<String>, label: impl Into<String>) -> Self {
-        Self::new(name, label, InputKind::Audio { max_seconds: None })
     }
 
     /// Adds a help text.

@@ -41,10 +41,7 @@ fn flac_decodes_through_the_audio_input_to_its_rate_length_and_samples() {
 
 #[test]
 fn a_flac_longer_than_the_limit_and_a_picture_for_audio_are_refused_naming_the_input() {
-    let mut input = Input::audio("voice", "Voice");
-    if let easymlserve_ui::InputKind::Audio { max_seconds } = &mut input.kind {
-        *max_seconds = Some(0.25);
-    }
+    let input = Input::audio("voice", "Voice").max_seconds(0.25);
     let err = input
         .parse(upload("v.flac", flac::flac_16bit(8000, 1, &tone(4000, 1))))
         .unwrap_err();

@@ -42,7 +42,7 @@
       case "single_choice": widget = selectWidget(field, spec, id, describedBy); break;
       case "multiple_choice": widget = choicesWidget(field, spec, describedBy); break;
       case "checkbox": widget = checkboxWidget(field, spec, id, describedBy); break;
-      default: widget = fileWidget(field, spec, id, describedBy, ctx);
+      default: widget = ((window.EmsMedia || {})[spec.kind] || fileWidget)(field, spec, id, describedBy, ctx);
     }
     field.appendChild(error);
     // A message about this input goes once the user changes it (the next submit clears it too).
@@ -164,5 +164,5 @@
     return { collect: (fd) => { if (chosen) fd.append(spec.name, chosen, chosen.name); }, reset };
   }
 
-  window.EmsInputs = { render, make, formatBytes };
+  window.EmsInputs = { render, make, formatBytes, fileWidget };
 })();

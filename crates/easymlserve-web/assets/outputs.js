@@ -49,6 +49,7 @@
       case "table": table(body, value, spec); break;
       case "json": json(body, value, spec); break;
       case "file": file(body, value); break;
+      case "audio": window.EmsMedia.showAudio(body, value, spec); break;
       default: make("pre", { text: JSON.stringify(value, null, 2) }, body);
     }
   }

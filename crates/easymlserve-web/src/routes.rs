@@ -18,10 +18,10 @@ use crate::runner::UiRunner;
 
 /// The page: scripts and styles only from this origin, no inline code, no framing.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+                   connect-src 'self'; media-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The embedded assets: name, MIME type, contents.
-const ASSETS: [(&str, &str, &str); 6] = [
+const ASSETS: &[(&str, &str, &str)] = &[
     (
         "style.css",
         "text/css; charset=utf-8",
@@ -51,6 +51,21 @@ const ASSETS: [(&str, &str, &str); 6] = [
         "plot.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/plot.js"),
+    ),
+    (
+        "camera.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/camera.js"),
+    ),
+    (
+        "dataframe.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/dataframe.js"),
+    ),
+    (
+        "audio.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/audio.js"),
     ),
 ];
 

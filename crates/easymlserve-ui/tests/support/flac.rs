@@ -69,7 +69,7 @@ impl Bits {
     /// Appends the low `n` bits of `value`, most significant first (`n` is a multiple of 8 at byte ends).
     fn put(&mut self, value: u64, n: u32) {
         for i in (0..n).rev() {
-            if self.used % 8 == 0 {
+            if self.used & 7 == 0 {
                 self.bytes.push(0);
             }
             let bit = ((value >> i) & 1) as u8;
