@@ -44,6 +44,10 @@ OUTPUT_WIDGETS: Tuple[str, ...] = (
     "plot",
     "image",
     "label_overlay",
+    "label",
+    "gallery",
+    "annotated_image",
+    "markdown",
     "json",
     "hidden",
 )

@@ -10,6 +10,7 @@ use easymlserve_core::{main_type, resolve};
 
 use super::envelope::decode;
 use super::schema_inputs::{label_of, literals};
+use super::schema_rich::{self, Rich};
 use super::widget::{Side, Widget};
 use super::{Output, OutputValue, Plot, Series, Table, UiError, parse_timestamp};
 
@@ -45,6 +46,8 @@ pub(crate) enum Shape {
     LabelOverlay {
         over: Option<String>,
     },
+    /// A label, gallery, annotated image or Markdown (`schema_rich.rs`).
+    Rich(Rich),
     Hidden,
 }
 
@@ -114,6 +117,7 @@ fn shown(
         Some("json") => Shape::Json,
         Some("image") => Shape::Image,
         Some("hidden") => Shape::Hidden,
+        Some(_) if let Some(rich) = widget.as_ref().and_then(schema_rich::from_widget) => Shape::Rich(rich),
         Some("label_overlay") => Shape::LabelOverlay {
             over: widget.as_ref().and_then(|w| w.text("over")).map(str::to_owned),
         },
@@ -148,6 +152,7 @@ fn shown(
         Shape::SeriesObject { .. } | Shape::SeriesRecords { .. } => Output::plot(name, label),
         Shape::Image | Shape::LabelOverlay { .. } => Output::image(name, label),
         Shape::Json | Shape::Hidden => Output::json(name, label),
+        Shape::Rich(rich) => schema_rich::output(rich, name, label),
     };
     let w = widget.as_ref();
     if let Some(unit) = w.and_then(|w| w.text("unit")) {
@@ -174,6 +179,9 @@ fn natural_shape(field: &Value, root: &Value) -> Shape {
     }
     if let Some((x, ys)) = series_object(field, root) {
         return Shape::SeriesObject { x, ys };
+    }
+    if let Some(rich) = schema_rich::natural(field, root) {
+        return Shape::Rich(rich);
     }
     match main_type(field) {
         "string" => Shape::Text,
@@ -263,6 +271,7 @@ pub(crate) fn present(s: &Shown, request: &Value, response: &Value) -> Result<Op
     let name = s.output.name.as_str();
     Ok(Some(match &s.shape {
         Shape::Hidden => return Ok(None),
+        Shape::Rich(rich) => schema_rich::present(rich, name, request, value)?,
         Shape::Text => OutputValue::Text(match value {
             Value::String(t) => t.clone(),
             other => other.to_string(),

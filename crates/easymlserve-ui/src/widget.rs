@@ -40,6 +40,10 @@ pub const OUTPUT_WIDGETS: &[&str] = &[
     "plot",
     "image",
     "label_overlay",
+    "label",
+    "gallery",
+    "annotated_image",
+    "markdown",
     "json",
     "hidden",
 ];
