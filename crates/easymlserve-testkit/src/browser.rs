@@ -24,6 +24,12 @@ fn free_port() -> u16 {
 impl Browser {
     /// Starts chromedriver and a headless Chromium with a fresh profile, `width` x `height` pixels.
     pub async fn start(width: u32, height: u32) -> Self {
+        Self::start_with_args(width, height, &[]).await
+    }
+
+    /// [`Browser::start`] with more Chromium switches, e.g. `--force-dark-mode` (the page sees
+    /// `prefers-color-scheme: dark`).
+    pub async fn start_with_args(width: u32, height: u32, extra: &[&str]) -> Self {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -32,7 +38,7 @@ impl Browser {
             .spawn()
             .expect("chromedriver must be installed (Debian package chromium-driver; scripts/test installs it)");
         let profile = std::env::temp_dir().join(format!("easymlserve-chromium-{port}"));
-        let args = [
+        let mut args = vec![
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
@@ -45,6 +51,7 @@ impl Browser {
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.display()),
         ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_owned(),

@@ -54,11 +54,17 @@
     }
   }
 
+  // A number with the output's precision and unit (numbers.js); a click or Enter copies the full value.
   function number(body, value, spec) {
-    const digits = spec.precision ?? (Number.isInteger(value) ? 0 : 3);
-    const text = value === null ? "–" : Number(value).toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
-    const p = make("p", { class: "number-value" }, body);
-    p.textContent = spec.unit ? `${text} ${spec.unit}` : text;
+    const N = window.EmsNumbers;
+    const x = N.parse(value);
+    const text = x === null ? "–" : N.format(x, N.columnDigits([x], spec.precision));
+    const shown = spec.unit ? `${text} ${spec.unit}` : text;
+    const p = make("p", { class: "number-value", text: shown }, body);
+    if (x !== null) {
+      p.setAttribute("tabindex", "0");
+      N.copyable(p, String(x), shown, N.statusFor(make("div", { class: "row" }, body)));
+    }
   }
 
   function image(body, value, spec) {
@@ -94,21 +100,36 @@
     downloadButton(row, "Download PNG", `${spec.name}.png`, new Blob([bytesFromBase64(value.png)], { type: "image/png" }));
   }
 
+  // A table; numeric cells show their column's digits (its format's precision, else the most its
+  // values need) right-aligned, the unit goes in the header, and a click or Enter copies the cell.
   function table(body, value, spec) {
+    const N = window.EmsNumbers;
+    const formats = value.formats || {};
     const wrap = make("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": spec.label }, body);
     const t = make("table", {}, wrap);
     const head = make("tr", {}, make("thead", {}, t));
-    for (const c of value.columns) make("th", { scope: "col", text: c }, head);
-    const tbody = make("tbody", {}, t);
     const shown = value.rows.slice(0, 500);
+    const digits = value.columns.map((c, i) => {
+      const numbers = shown.map((r) => N.parse(r[i])).filter((x) => x !== null);
+      return { numeric: numbers.length > 0, digits: N.columnDigits(numbers, (formats[c] || {}).precision) };
+    });
+    value.columns.forEach((c, i) => {
+      const unit = (formats[c] || {}).unit;
+      make("th", { scope: "col", class: digits[i].numeric ? "num" : "", text: unit ? `${c} [${unit}]` : c }, head);
+    });
+    const tbody = make("tbody", {}, t);
+    const row = make("div", { class: "row" }, body);
+    const status = N.statusFor(row);
     for (const r of shown) {
       const tr = make("tr", {}, tbody);
-      for (const cell of r) {
-        const n = Number(cell);
-        make("td", { text: cell !== "" && isFinite(n) ? window.EmsPlot.formatNumber(n) : cell }, tr);
-      }
+      r.forEach((cell, i) => {
+        const x = N.parse(cell);
+        if (x === null) { make("td", { text: cell }, tr); return; }
+        const text = N.format(x, digits[i].digits);
+        N.copyable(make("td", { class: "num", text }, tr), cell.trim(), text, status);
+      });
     }
-    const row = make("div", { class: "row" }, body);
+    N.gridKeys(t);
     make("span", { class: "help", text: `${value.rows.length} rows${value.rows.length > shown.length ? `, first ${shown.length} shown` : ""}` }, row);
     const csv = [value.columns, ...value.rows].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(",")).join("\n");
     downloadButton(row, "Download CSV", `${spec.name}.csv`, new Blob([csv + "\n"], { type: "text/csv" }));

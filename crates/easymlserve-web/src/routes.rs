@@ -67,6 +67,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/audio.js"),
     ),
+    (
+        "numbers.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/numbers.js"),
+    ),
+    (
+        "theme.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/theme.js"),
+    ),
 ];
 
 const INDEX: &str = include_str!("../assets/index.html");
