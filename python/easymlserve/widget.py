@@ -33,6 +33,9 @@ INPUT_WIDGETS: Tuple[str, ...] = (
     "date_time",
     "image",
     "time_series_csv",
+    "camera",
+    "dataframe",
+    "audio",
     "hidden",
 )
 

@@ -22,6 +22,7 @@ mod plot;
 mod preview;
 mod schema_encode;
 mod schema_inputs;
+mod schema_media;
 mod schema_outputs;
 mod schema_rich;
 mod schema_ui;

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 use super::schema_inputs::{Binding, Encoding};
+use super::schema_media::encode_audio;
 use super::{InputValue, InputValues, UiError, parse_timestamp};
 
 /// The request value of one binding, or `None` to leave the field out.
@@ -64,6 +65,9 @@ pub(crate) fn encode(
                 "image": STANDARD.encode(bytes),
             })
         }
+        (Encoding::Records, Some(InputValue::Dataframe(table))) => table.to_records(),
+        (Encoding::AudioWav, Some(InputValue::Audio(audio))) => encode_audio(audio, false),
+        (Encoding::AudioEnvelope, Some(InputValue::Audio(audio))) => encode_audio(audio, true),
         (Encoding::Json, Some(InputValue::Text(t))) => {
             serde_json::from_str(t).map_err(|e| UiError::field(name, format!("not valid JSON: {e}")))?
         }

@@ -34,6 +34,12 @@ pub(crate) enum Encoding {
     TextList,
     /// An uploaded image, sent as the `{"dtype", "shape", "image"}` envelope.
     ImageEnvelope,
+    /// A dataframe's rows, as an array of objects (`schema_media.rs`).
+    Records,
+    /// Decoded audio as a base64 16-bit WAV string.
+    AudioWav,
+    /// Decoded audio as the mono `{"sample_rate", "samples"}` envelope.
+    AudioEnvelope,
     /// A time-series CSV: its times fill the first field, its value columns the others.
     Fills(Vec<String>),
     /// No widget: this constant, if any, is sent.
@@ -216,6 +222,7 @@ fn natural_widget(field: &Value, root: &Value) -> &'static str {
                 Some(items) if literals(items).is_some() => "checkboxes",
                 Some(items) if matches!(main_type(items), "number" | "integer") => "number_list",
                 Some(items) if main_type(items) == "string" && items.get("format").is_none() => "text_list",
+                _ if super::schema_media::record_columns(field, root).is_some() => "dataframe",
                 _ => "json",
             }
         }
@@ -255,6 +262,9 @@ fn input_for(
             return Ok(csv_binding(name, &w, fills));
         }
         "image" => (Input::image_file(name, label), Encoding::ImageEnvelope),
+        "camera" => (Input::camera(name, label), Encoding::ImageEnvelope),
+        "dataframe" => super::schema_media::dataframe(name, label, field, root, default)?,
+        "audio" => super::schema_media::audio(name, label, field)?,
         "dropdown" => {
             let choices = w.texts("choices").or_else(|| literals(field)).unwrap_or_default();
             let input = Input::single_choice(name, label, choices);

@@ -29,6 +29,9 @@ pub const INPUT_WIDGETS: &[&str] = &[
     "date_time",
     "image",
     "time_series_csv",
+    "camera",
+    "dataframe",
+    "audio",
     "hidden",
 ];
 
