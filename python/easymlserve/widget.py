@@ -51,6 +51,7 @@ OUTPUT_WIDGETS: Tuple[str, ...] = (
     "gallery",
     "annotated_image",
     "markdown",
+    "audio",
     "json",
     "hidden",
 )

@@ -2,7 +2,8 @@
 //! becomes a Dataframe input (columns from the item schema, rows bounded by `minItems`/`maxItems`,
 //! initial rows from `default`) sent back as that array; the `audio` widget takes a WAV or FLAC and
 //! sends a string field the sound as a base64 16-bit WAV, an object field the mono envelope
-//! `{"sample_rate", "samples"}`. Rules in `docs/generated-gui.md`.
+//! `{"sample_rate", "samples"}`; an `audio` response field (either shape) is played back. Rules in
+//! `docs/generated-gui.md`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -11,7 +12,7 @@ use serde_json::Value;
 use easymlserve_core::{main_type, resolve};
 
 use super::schema_inputs::Encoding;
-use super::{AudioValue, Column, ColumnType, Input, UiError};
+use super::{AudioOutput, AudioValue, Column, ColumnType, Input, MAX_AUDIO_SECONDS, OutputValue, UiError};
 
 /// The columns of an array-of-objects schema whose item properties are all strings, numbers,
 /// integers or booleans; `None` for any other schema.
@@ -105,4 +106,47 @@ pub(crate) fn encode_audio(audio: &AudioValue, envelope: bool) -> Value {
         .map(|frame| frame.iter().sum::<f32>() / channels as f32)
         .collect();
     serde_json::json!({"sample_rate": audio.sample_rate, "samples": mono})
+}
+
+/// The audio output of a response value: a base64 WAV or FLAC, or `{"sample_rate", "samples"}` (mono);
+/// anything else is an error naming the field.
+pub(crate) fn present_audio(name: &str, value: &Value) -> Result<OutputValue, UiError> {
+    let audio = match value {
+        Value::String(text) => {
+            let bytes = STANDARD
+                .decode(text.trim())
+                .map_err(|e| UiError::field(name, format!("response field `{name}`: the audio is not base64: {e}")))?;
+            AudioValue::decode(&bytes, name, MAX_AUDIO_SECONDS)?
+        }
+        Value::Object(object) => {
+            let rate = object
+                .get("sample_rate")
+                .and_then(Value::as_u64)
+                .filter(|r| (1..=u64::from(u32::MAX)).contains(r));
+            let samples: Option<Vec<f32>> = object
+                .get("samples")
+                .and_then(Value::as_array)
+                .and_then(|s| s.iter().map(|v| v.as_f64().map(|x| x as f32)).collect());
+            match (rate, samples) {
+                (Some(rate), Some(samples)) => AudioValue::new(rate as u32, 1, samples),
+                _ => {
+                    return Err(UiError::field(
+                        name,
+                        format!(
+                            "response field `{name}`: audio needs a positive `sample_rate` and `samples`, a list of numbers"
+                        ),
+                    ));
+                }
+            }
+        }
+        _ => {
+            return Err(UiError::field(
+                name,
+                format!(
+                    "response field `{name}`: audio must be a base64 WAV/FLAC string or {{\"sample_rate\", \"samples\"}}"
+                ),
+            ));
+        }
+    };
+    Ok(OutputValue::Audio(AudioOutput::from_value(&audio)))
 }

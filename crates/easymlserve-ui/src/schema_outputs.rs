@@ -48,6 +48,8 @@ pub(crate) enum Shape {
     },
     /// A label, gallery, annotated image or Markdown (`schema_rich.rs`).
     Rich(Rich),
+    /// Sound: a base64 WAV/FLAC string or the `{"sample_rate", "samples"}` envelope (`schema_media.rs`).
+    Audio,
     Hidden,
 }
 
@@ -117,6 +119,7 @@ fn shown(
         Some("json") => Shape::Json,
         Some("image") => Shape::Image,
         Some("hidden") => Shape::Hidden,
+        Some("audio") => Shape::Audio,
         Some(_) if let Some(rich) = widget.as_ref().and_then(schema_rich::from_widget) => Shape::Rich(rich),
         Some("label_overlay") => Shape::LabelOverlay {
             over: widget.as_ref().and_then(|w| w.text("over")).map(str::to_owned),
@@ -153,6 +156,7 @@ fn shown(
         Shape::Image | Shape::LabelOverlay { .. } => Output::image(name, label),
         Shape::Json | Shape::Hidden => Output::json(name, label),
         Shape::Rich(rich) => schema_rich::output(rich, name, label),
+        Shape::Audio => Output::audio(name, label),
     };
     let w = widget.as_ref();
     if let Some(unit) = w.and_then(|w| w.text("unit")) {
@@ -272,6 +276,7 @@ pub(crate) fn present(s: &Shown, request: &Value, response: &Value) -> Result<Op
     Ok(Some(match &s.shape {
         Shape::Hidden => return Ok(None),
         Shape::Rich(rich) => schema_rich::present(rich, name, request, value)?,
+        Shape::Audio => crate::schema_media::present_audio(name, value)?,
         Shape::Text => OutputValue::Text(match value {
             Value::String(t) => t.clone(),
             other => other.to_string(),

@@ -47,6 +47,7 @@ pub const OUTPUT_WIDGETS: &[&str] = &[
     "gallery",
     "annotated_image",
     "markdown",
+    "audio",
     "json",
     "hidden",
 ];
