@@ -49,6 +49,10 @@
       case "table": table(body, value, spec); break;
       case "json": json(body, value, spec); break;
       case "file": file(body, value); break;
+      case "label": window.EmsRich.label(body, value, spec); break;
+      case "gallery": window.EmsRich.gallery(body, value, spec); break;
+      case "annotated_image": window.EmsRich.annotated(body, value, spec); break;
+      case "markdown": window.EmsRich.markdown(body, value); break;
       case "audio": window.EmsMedia.showAudio(body, value, spec); break;
       default: make("pre", { text: JSON.stringify(value, null, 2) }, body);
     }

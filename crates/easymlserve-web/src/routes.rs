@@ -53,6 +53,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/plot.js"),
     ),
     (
+        "rich.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/rich.js"),
+    ),
+    (
+        "rich.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/rich.css"),
+    ),
+    (
         "camera.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/camera.js"),

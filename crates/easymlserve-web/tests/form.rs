@@ -130,6 +130,8 @@ async fn the_page_is_self_contained_and_locked_down() {
         "outputs.js",
         "progress.js",
         "plot.js",
+        "rich.js",
+        "rich.css",
     ] {
         assert!(html.contains(&format!("assets/{asset}")), "{asset} not linked");
         let body = reqwest::get(format!("{url}/ui/assets/{asset}"))
