@@ -51,6 +51,9 @@ pub struct ServerConfig {
     /// After the listener closes, how long in-flight requests (and then running jobs) may take to
     /// finish before they are cut; 30 s by default.
     pub shutdown_timeout: Duration,
+    /// Whether a mounted GUI computes its examples' outputs once the model is ready, so a click on
+    /// one shows its result without a submit; off by default.
+    pub cache_examples: bool,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +72,7 @@ impl Default for ServerConfig {
             jobs: JobsConfig::default(),
             shutdown_delay: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(30),
+            cache_examples: false,
         }
     }
 }
@@ -187,6 +191,10 @@ pub struct ServeArgs {
     /// [default: text].
     #[arg(long, env = "EASYMLSERVE_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Compute the GUI's examples' outputs at start (once the model is ready), so clicking one
+    /// shows its result at once.
+    #[arg(long, env = "EASYMLSERVE_CACHE_EXAMPLES")]
+    pub cache_examples: bool,
     /// The job flags.
     #[command(flatten)]
     pub jobs: JobArgs,
@@ -242,6 +250,7 @@ impl ServeArgs {
             })?;
         }
         config.jobs = self.jobs.apply(config.jobs)?;
+        config.cache_examples |= self.cache_examples;
         if let Ok(list) = std::env::var(ENV_API_KEYS) {
             config.api_keys.extend(ApiKeys::parse_list(&list));
         }

@@ -104,4 +104,6 @@ pub struct MountContext {
     pub body_limit: usize,
     /// The loaded model's spec, once it is loaded.
     pub spec: SpecSource,
+    /// Whether a GUI should compute its examples' outputs once the model is ready (`--cache-examples`).
+    pub cache_examples: bool,
 }

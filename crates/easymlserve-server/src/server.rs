@@ -170,6 +170,7 @@ impl<S> Server<S> {
                     auth_required: self.config.api_keys.is_enabled(),
                     body_limit: self.config.body_limit,
                     spec: Arc::clone(&spec),
+                    cache_examples: self.config.cache_examples,
                 })
             })
             .collect();

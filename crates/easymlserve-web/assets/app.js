@@ -73,8 +73,6 @@
       const fake = { kind: "table", name: `${name}-preview`, label: "Preview" };
       window.EmsOutputs.show({ body: target, spec: fake }, p.table);
       make("p", { class: "help", text: `${p.rows} rows in the file` }, target);
-    } else if (p.kind === "audio") {
-      make("p", { class: "help", text: p.detail }, target);
     } else if (p.kind === "time_series") {
       window.EmsPlot.create(target, p.plot);
       make("p", { class: "help", text: `${p.rows} rows in the file` }, target);
@@ -329,6 +327,8 @@
     $("inputs").replaceChildren(...widgets.map((w) => w.element));
     slots = new Map(spec.outputs.map((o) => [o.name, window.EmsOutputs.slot(o)]));
     $("outputs").replaceChildren(...[...slots.values()].map((s) => s.element));
+    const showAnswer = (answer) => answer.outputs.forEach((e) => slots.has(e.name) && window.EmsOutputs.show(slots.get(e.name), e.value));
+    window.EmsExamples.render(spec, { headers, readError, show: showAnswer, status: (text) => { $("status").textContent = text; } });
     $("form").addEventListener("submit", submit);
     $("clear").addEventListener("click", clear);
     $("api-panel").addEventListener("toggle", fillApi);

@@ -22,6 +22,7 @@
 
 mod error;
 mod events;
+mod examples;
 mod form;
 mod jobs;
 mod routes;
@@ -29,6 +30,7 @@ mod runner;
 mod standalone;
 
 pub use error::UiApiError;
+pub use examples::{ExampleCache, cache_examples, start_example_cache};
 pub use routes::{UiRoutes, ui_routes};
 pub use runner::{PageInfo, PageSpec, Preview, ServiceTexts, SubmitAnswer, UiRunner, UiSource, fill_texts};
 pub use standalone::{WebError, WebUi};

@@ -18,7 +18,7 @@ use crate::runner::UiRunner;
 
 /// The page: scripts and styles only from this origin, no inline code, no framing.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-                   connect-src 'self'; media-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The embedded assets: name, MIME type, contents.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -53,29 +53,9 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/plot.js"),
     ),
     (
-        "rich.js",
+        "examples.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/rich.js"),
-    ),
-    (
-        "rich.css",
-        "text/css; charset=utf-8",
-        include_str!("../assets/rich.css"),
-    ),
-    (
-        "camera.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../assets/camera.js"),
-    ),
-    (
-        "dataframe.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../assets/dataframe.js"),
-    ),
-    (
-        "audio.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../assets/audio.js"),
+        include_str!("../assets/examples.js"),
     ),
     (
         "numbers.js",
@@ -102,12 +82,14 @@ pub struct UiRoutes {
 
 /// The routes of a GUI served by `runner`.
 pub fn ui_routes(runner: Arc<UiRunner>) -> UiRoutes {
+    let (example_files, example_results) = crate::examples::example_routes(Arc::clone(&runner));
     let public = Router::new()
         .route("/ui", get(|| async { Redirect::permanent("/ui/") }))
         .route("/ui/", get(index))
         .route("/ui/assets/{file}", get(asset))
         .route("/ui/spec", get(spec))
-        .with_state(Arc::clone(&runner));
+        .with_state(Arc::clone(&runner))
+        .merge(example_files);
     // The form reader enforces the limit itself; axum's 2 MB default must not cut in first.
     let protected = Router::new()
         .route("/ui/submit", post(submit))
@@ -118,7 +100,8 @@ pub fn ui_routes(runner: Arc<UiRunner>) -> UiRoutes {
         .route("/ui/jobs/{id}/cancel", post(cancel_job))
         .route("/ui/jobs/{id}/request", get(job_request))
         .layer(DefaultBodyLimit::max(runner.body_limit().saturating_add(64 * 1024)))
-        .with_state(runner);
+        .with_state(runner)
+        .merge(example_results);
     UiRoutes { public, protected }
 }
 

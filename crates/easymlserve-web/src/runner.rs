@@ -8,10 +8,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use easymlserve_core::{CallError, JobCaller, JobFailure, ServiceCaller};
-use easymlserve_ui::{DynUi, OutputEntry, RawInput, RunError, UiSession, UiSpec};
+use easymlserve_ui::{DynUi, Example, OutputEntry, RawInput, RunError, UiSession, UiSpec};
 use serde::Serialize;
 
 use crate::error::UiApiError;
+use crate::examples::ExampleCache;
 use crate::jobs::{JobBook, Owner, PageJob};
 
 /// What the page needs to know besides the components.
@@ -33,6 +34,9 @@ pub struct PageSpec {
     pub page: PageInfo,
     /// Whether the service offers jobs, so the page submits with `/ui/jobs` and shows progress.
     pub jobs: bool,
+    /// Whether the examples' outputs are computed at start (`--cache-examples`), so a click on one
+    /// shows `GET /ui/examples/{i}/result` without a submit.
+    pub cached_examples: bool,
 }
 
 /// The answer of a submission.
@@ -70,6 +74,7 @@ pub struct UiRunner {
     body_limit: usize,
     jobs: JobBook,
     texts: Option<ServiceTexts>,
+    cache: ExampleCache,
 }
 
 impl UiRunner {
@@ -82,6 +87,7 @@ impl UiRunner {
             body_limit,
             jobs: JobBook::default(),
             texts: None,
+            cache: ExampleCache::default(),
         }
     }
 
@@ -98,6 +104,7 @@ impl UiRunner {
             body_limit,
             jobs: JobBook::default(),
             texts: None,
+            cache: ExampleCache::default(),
         }
     }
 
@@ -106,6 +113,24 @@ impl UiRunner {
     pub fn with_service_texts(mut self, texts: ServiceTexts) -> Self {
         self.texts = Some(texts);
         self
+    }
+
+    /// Computes the examples' outputs once the model is ready (see [`crate::cache_examples`], which
+    /// does it) when `enabled`.
+    #[must_use]
+    pub fn with_cached_examples(mut self, enabled: bool) -> Self {
+        self.cache = ExampleCache::new(enabled);
+        self
+    }
+
+    /// The examples' outputs computed at start.
+    pub fn example_cache(&self) -> &ExampleCache {
+        &self.cache
+    }
+
+    /// The UI's examples, with their files.
+    pub fn examples(&self) -> Result<&[Example], UiApiError> {
+        Ok(self.session()?.examples())
     }
 
     /// The UI session, once the UI exists.
@@ -132,6 +157,7 @@ impl UiRunner {
             ui,
             page: self.page.clone(),
             jobs: self.caller.jobs().is_some(),
+            cached_examples: self.cache.enabled(),
         })
     }
 

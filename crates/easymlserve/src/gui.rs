@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use easymlserve_server::{Accepts, Mount, MountContext, Server};
 use easymlserve_ui::{DynUi, Ui, generated_ui};
-use easymlserve_web::{PageInfo, ServiceTexts, UiRunner, UiSource, fill_texts, ui_routes};
+use easymlserve_web::{PageInfo, ServiceTexts, UiRunner, UiSource, fill_texts, start_example_cache, ui_routes};
 
 /// Mounts a web GUI at `/ui` on a server.
 pub trait ServeUi: Sized {
@@ -82,7 +82,10 @@ fn mount(
         process_url: None,
         auth_required: ctx.auth_required,
     };
-    let routes = ui_routes(Arc::new(runner(ctx.caller, page, ctx.body_limit)));
+    let runner = Arc::new(runner(ctx.caller, page, ctx.body_limit).with_cached_examples(ctx.cache_examples));
+    // `--cache-examples`: the examples run once the model is ready, on the server's runtime.
+    start_example_cache(&runner);
+    let routes = ui_routes(runner);
     Mount {
         public: routes.public,
         protected: Some(routes.protected),
