@@ -73,6 +73,8 @@
       const fake = { kind: "table", name: `${name}-preview`, label: "Preview" };
       window.EmsOutputs.show({ body: target, spec: fake }, p.table);
       make("p", { class: "help", text: `${p.rows} rows in the file` }, target);
+    } else if (p.kind === "audio") {
+      make("p", { class: "help", text: p.detail }, target);
     } else if (p.kind === "time_series") {
       window.EmsPlot.create(target, p.plot);
       make("p", { class: "help", text: `${p.rows} rows in the file` }, target);

@@ -18,7 +18,7 @@ use crate::runner::UiRunner;
 
 /// The page: scripts and styles only from this origin, no inline code, no framing.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+                   connect-src 'self'; media-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The embedded assets: name, MIME type, contents.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -53,9 +53,29 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/plot.js"),
     ),
     (
-        "examples.js",
+        "rich.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/examples.js"),
+        include_str!("../assets/rich.js"),
+    ),
+    (
+        "rich.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/rich.css"),
+    ),
+    (
+        "camera.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/camera.js"),
+    ),
+    (
+        "dataframe.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/dataframe.js"),
+    ),
+    (
+        "audio.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/audio.js"),
     ),
     (
         "numbers.js",
@@ -66,6 +86,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "theme.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/theme.js"),
+    ),
+    (
+        "examples.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/examples.js"),
     ),
 ];
 
