@@ -41,6 +41,11 @@
     return sign + grouped + (fraction ? `.${fraction}` : "");
   }
 
+  // `x` with at most `most` decimals, fewer when it needs fewer (plot axes and tooltips): 2 -> "2".
+  function short(x, most) {
+    return format(x, isFinite(x) ? digitsNeeded(x, most) : 0);
+  }
+
   // Puts `text` on the clipboard; falls back to a selected textarea where the Clipboard API is missing
   // (a page served over plain HTTP from another machine is not a secure context).
   async function copy(text) {
@@ -113,5 +118,5 @@
     });
   }
 
-  window.EmsNumbers = { MAX_DIGITS, parse, digitsNeeded, columnDigits, format, copy, copyable, statusFor, gridKeys };
+  window.EmsNumbers = { MAX_DIGITS, parse, digitsNeeded, columnDigits, format, short, copy, copyable, statusFor, gridKeys };
 })();

@@ -78,7 +78,7 @@
     if (x === null || x === undefined || !isFinite(x)) return "–";
     const abs = Math.abs(x);
     if (abs !== 0 && (abs >= 1e7 || abs < 1e-3)) return x.toExponential(3);
-    return x.toLocaleString(undefined, { maximumFractionDigits: abs >= 100 ? 1 : 4 });
+    return window.EmsNumbers.short(x, abs >= 100 ? 1 : 4); // "1,234.5" whatever the locale (numbers.js)
   }
 
   function extent(values) {

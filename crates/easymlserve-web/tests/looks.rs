@@ -227,6 +227,21 @@ async fn numbers_read_the_same_everywhere_and_copy_in_full() {
         .js("const s = getComputedStyle(document.querySelector('#out-scores td.num')); const t = getComputedStyle(document.querySelector('#out-scores td')); return [s.textAlign, s.fontVariantNumeric, t.textAlign];")
         .await;
     assert_eq!(looks, serde_json::json!(["right", "tabular-nums", "left"]));
+    // Plot ticks too: "2.1", never the German "2,1".
+    let ticks = browser
+        .js("return [...document.querySelectorAll('#out-plot svg text')].map((t) => t.textContent);")
+        .await;
+    let ticks: Vec<String> = serde_json::from_value(ticks).unwrap();
+    let decimal = |t: &String, sep: char| {
+        t.split_once(sep).is_some_and(|(a, b)| {
+            !a.is_empty()
+                && a.chars().all(|c| c.is_ascii_digit())
+                && (1..=2).contains(&b.len())
+                && b.chars().all(|c| c.is_ascii_digit())
+        })
+    };
+    assert!(ticks.iter().any(|t| decimal(t, '.')), "{ticks:?}");
+    assert!(!ticks.iter().any(|t| decimal(t, ',')), "{ticks:?}");
 
     // A click copies the cell's full value, not what it shows.
     browser.click("#out-scores tbody tr:nth-child(1) td:nth-child(4)").await;
