@@ -265,3 +265,26 @@ async fn without_a_camera_the_input_says_so_and_takes_an_image_and_bad_cells_nam
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_camera_permission_is_said_and_the_image_picker_offered() {
+    let url = serve(media_page()).await;
+    let browser = Browser::start_with_args(
+        1280,
+        1400,
+        &["--use-fake-device-for-media-stream", "--deny-permission-prompts"],
+    )
+    .await;
+    browser.open_gui(&format!("{url}/ui/")).await;
+    browser.click("#in-photo").await;
+    let note = browser
+        .wait_for_text("#field-photo .camera-note", "Choose an image file instead")
+        .await;
+    assert!(note.starts_with("Camera permission was denied."), "{note}");
+    assert_eq!(
+        browser.count("#field-photo .camera-fallback:not([hidden]) .drop").await,
+        1
+    );
+    assert_eq!(browser.count("#field-photo .camera-buttons[hidden]").await, 1);
+    browser.close().await;
+}
