@@ -11,6 +11,7 @@ mod browser;
 mod nginx;
 mod redis;
 mod replica;
+mod screenshots;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub use browser::Browser;
 pub use nginx::Nginx;
 pub use redis::Redis;
 pub use replica::Replica;
+pub use screenshots::screenshot_dir;
 
 /// A port nobody listens on at the moment (bound and released; good enough on loopback).
 pub fn free_port() -> u16 {

@@ -1,5 +1,6 @@
 //! The forecasting GUI in headless Chromium: upload a shipped month, choose two models, submit, and
-//! see the forecast plot, the error plot with each model's MAE, the score table and the download.
+//! see the forecast plot, the error plot with each model's MAE, the score table and the download; then
+//! the page's screenshots in both themes.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -51,9 +52,7 @@ async fn upload_a_month_choose_models_and_see_forecasts_and_errors() {
         browser.text("#out-download a.file-download").await,
         "Download forecast.csv"
     );
-    if std::env::var_os("EASYMLSERVE_SCREENSHOTS").is_some() {
-        let shot = browser.client.screenshot().await.unwrap();
-        std::fs::write(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("gui.png"), shot).unwrap();
-    }
+    // The README's pictures of this page (written with EASYMLSERVE_SCREENSHOTS set).
+    browser.screenshots_light_and_dark("forecasting", 1280).await;
     browser.close().await;
 }

@@ -134,6 +134,8 @@ async fn every_component_round_trips_through_the_page() {
         let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/ui-gallery.png");
         std::fs::write(out, shot).unwrap();
     }
+    // The README's pictures of this page in both themes (written with EASYMLSERVE_SCREENSHOTS set).
+    browser.screenshots_light_and_dark("gallery", 1280).await;
     browser.close().await;
 }
 

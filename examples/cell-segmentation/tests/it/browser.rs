@@ -1,5 +1,6 @@
 //! The web GUI in headless Chromium: upload the shipped 16-bit TIFF, press Submit, and find the coloured
-//! overlay, a plausible cell count, the mean size and the JSON download on the page.
+//! overlay, a plausible cell count, the mean size and the JSON download on the page; then the page's
+//! screenshots in both themes.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
@@ -26,5 +27,7 @@ async fn uploading_the_tiff_shows_the_cells() {
     let size = browser.text("#out-mean_area .number-value").await;
     assert!(size.ends_with("pixels"), "{size}");
     assert_eq!(browser.text("#out-cells a.file-download").await, "Download cells.json");
+    // The README's pictures of this page (written with EASYMLSERVE_SCREENSHOTS set).
+    browser.screenshots_light_and_dark("segmentation", 1280).await;
     browser.close().await;
 }
