@@ -216,12 +216,13 @@ fn an_onnx_models_tensor_form_is_generated_and_classifies_a_digit() {
     harness.get_by_label("Submit").click();
     wait_for_answer(&mut harness);
     assert_eq!(harness.state().banner(), None, "{:?}", server.log.lock().unwrap());
-    let Some(OutputValue::Table(table)) = harness.state().outputs().get("probabilities") else {
-        panic!("no classes table: {:?}", harness.state().outputs())
+    let Some(OutputValue::Label(ranked)) = harness.state().outputs().get("probabilities") else {
+        panic!("no classes: {:?}", harness.state().outputs())
     };
-    assert_eq!(table.columns, ["class", "score"]);
-    assert_eq!(table.rows[0][0], "3", "the digit is a 3: {:?}", table.rows);
-    assert_eq!(table.rows.len(), 5, "the five most likely classes");
+    assert_eq!(ranked.classes[0].label, "3", "the digit is a 3: {:?}", ranked.classes);
+    assert_eq!(ranked.classes.len(), 5, "the five most likely classes");
+    let top = ranked.classes[0].percent();
+    harness.get_by_label(&top);
 }
 
 #[test]

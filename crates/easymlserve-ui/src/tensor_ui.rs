@@ -1,17 +1,17 @@
 //! `TensorUi`: the generated GUI of a tensor model (an ONNX file), built from its tensor signature
 //! instead of its JSON Schema: an image upload for an image-shaped input (converted to the model's
 //! channels, size and value range), one number field per element of a small fixed-size vector, a JSON
-//! editor for other tensors; a classifier's scores as a ranked table of its class names, a single value
-//! as a number, anything else as JSON.
+//! editor for other tensors; a classifier's scores as a Label output (its top class names with
+//! confidence bars), a single value as a number, anything else as JSON.
 
 use serde_json::{Map, Value};
 
-use super::{Input, InputValue, InputValues, Output, OutputValue, OutputValues, Table, Ui, UiError};
+use super::{Classes, Input, InputValue, InputValues, Output, OutputValue, OutputValues, Ui, UiError};
 use easymlserve_core::{ImageLayout, ServiceSpec, TensorSpec};
 
 /// Largest vector shown as separate number fields.
 const MAX_NUMBER_FIELDS: usize = 16;
-/// Classes listed in the ranked table.
+/// Classes shown by the Label output.
 const TOP_CLASSES: usize = 5;
 
 /// A GUI generated from a tensor signature.
@@ -163,7 +163,8 @@ impl Ui for TensorUi {
         self.outputs
             .iter()
             .map(|(tensor, show)| match show {
-                Show::Ranked => Output::table(&tensor.name, format!("Top classes ({})", tensor.name))
+                Show::Ranked => Output::label(&tensor.name, format!("Top classes ({})", tensor.name))
+                    .top_k(TOP_CLASSES)
                     .description("The most likely classes, highest score first."),
                 Show::Number => Output::number(&tensor.name, tensor.name.clone()),
                 Show::Json => Output::json(&tensor.name, tensor.name.clone()),
@@ -249,20 +250,10 @@ fn flatten(value: &Value, batched: bool) -> Vec<f64> {
     out
 }
 
-/// The first row's scores as a table of the top classes.
+/// The first row's scores as the top classes.
 fn ranked(scores: &Value, labels: &[String]) -> OutputValue {
     let row = flatten(scores, scores.get(0).is_some_and(Value::is_array));
-    let mut order: Vec<usize> = (0..row.len()).collect();
-    order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
-    let rows = order
-        .into_iter()
-        .take(TOP_CLASSES)
-        .map(|i| {
-            let label = labels.get(i).cloned().unwrap_or_else(|| i.to_string());
-            vec![label, format!("{:.4}", row[i])]
-        })
-        .collect();
-    OutputValue::Table(Table::new(vec!["class".to_owned(), "score".to_owned()], rows))
+    OutputValue::Label(Classes::from_scores(&row, labels).top(TOP_CLASSES))
 }
 
 /// The image as the model's input tensor `[1, C, H, W]` or `[1, H, W, C]`: converted to its

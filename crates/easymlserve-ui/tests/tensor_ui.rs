@@ -70,7 +70,7 @@ fn each_tensor_kind_gets_its_widget() {
         ]
     );
     let outputs: Vec<(String, OutputKind)> = ui.outputs().into_iter().map(|o| (o.name, o.kind)).collect();
-    assert!(matches!(outputs[0], (ref n, OutputKind::Table) if n == "scores"));
+    assert!(matches!(outputs[0], (ref n, OutputKind::Label { top_k: Some(5) }) if n == "scores"));
     assert!(matches!(outputs[1].1, OutputKind::Number { .. }));
     assert!(matches!(outputs[2].1, OutputKind::Json));
     // A spec without tensors gets the schema form instead.
@@ -110,12 +110,12 @@ fn inputs_become_the_tensor_request_and_outputs_are_ranked() {
 
     let response = json!({"scores": [[0.2, 0.7, 0.1]], "value": [[4.25]], "embedding": [[1, 2, 3, 4]]});
     let shown = ui.process_response(&request, response).unwrap();
-    let Some(OutputValue::Table(table)) = shown.get("scores") else {
-        panic!("scores are a table")
+    let Some(OutputValue::Label(ranked)) = shown.get("scores") else {
+        panic!("scores are a label")
     };
-    let classes: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
+    let classes: Vec<&str> = ranked.classes.iter().map(|c| c.label.as_str()).collect();
     assert_eq!(classes, ["dog", "cat", "fox"]);
-    assert_eq!(table.rows[0][1], "0.7000");
+    assert_eq!(ranked.classes[0].confidence, 0.7);
     assert_eq!(shown.get("value"), Some(&OutputValue::Number(4.25)));
     assert!(matches!(
         shown.get("embedding"),

@@ -21,12 +21,11 @@ async fn an_uploaded_digit_is_classified_with_ranked_labels_in_the_browser() {
         let path = example(&format!("examples/{file}")).canonicalize().unwrap();
         browser.upload("image", &path).await;
         browser.click("#submit").await;
-        let shown = browser.wait_for_text("#out-probabilities", "score").await;
-        let first = browser
-            .js("return document.querySelector('#out-probabilities tbody tr td').textContent")
-            .await;
-        assert_eq!(first, digit, "{file}: the top class is {first}; the table says {shown}");
-        let rows = browser.count("#out-probabilities tbody tr").await;
+        // The first class's name, once this upload's answer has replaced the previous one.
+        let first = browser.wait_for_text("#out-probabilities .label-name", digit).await;
+        assert_eq!(first, digit, "{file}: the top class is {first}");
+        assert!(browser.text("#out-probabilities .label-percent").await.ends_with('%'));
+        let rows = browser.count("#out-probabilities .label-row").await;
         assert_eq!(rows, 5, "the five most likely classes are listed");
     }
     browser.close().await;

@@ -44,7 +44,7 @@ async fn the_digits_cnn_gets_its_schemas_docs_labels_and_gui_from_its_tensors() 
     // The generated GUI: an image upload in, ranked classes out.
     let ui = &spec["ui"];
     assert_eq!(ui["inputs"][0]["kind"], "image_file", "{ui}");
-    assert_eq!(ui["outputs"][0]["kind"], "table", "{ui}");
+    assert_eq!(ui["outputs"][0]["kind"], "label", "{ui}");
     let openapi: Value = reqwest::get(format!("{url}/openapi.json"))
         .await
         .unwrap()
