@@ -61,7 +61,11 @@ fn labels_pictures_boxes_and_markdown_are_drawn_and_a_picture_enlarges() {
     for text in ["70.0%", "red", "20.0%", "blue", "10.0%"] {
         harness.get_by_label(text);
     }
-    assert_eq!(harness.get_all_by_label("green").count(), 2, "the chosen colour and the top class");
+    assert_eq!(
+        harness.get_all_by_label("green").count(),
+        2,
+        "the chosen colour and the top class"
+    );
     for caption in ["original", "inverted", "3 x 3 checkerboard", "bright (1)", "dark (1)"] {
         harness.get_by_label(caption);
     }
@@ -71,7 +75,11 @@ fn labels_pictures_boxes_and_markdown_are_drawn_and_a_picture_enlarges() {
     // The dark box covers the whole 96 x 64 image; the bright one spans x 10..84, y 8..57.
     let dark = outlined(&harness, palette(1));
     let bright = outlined(&harness, palette(0));
-    assert_eq!((dark.len(), bright.len()), (1, 1), "one box per label: {dark:?} {bright:?}");
+    assert_eq!(
+        (dark.len(), bright.len()),
+        (1, 1),
+        "one box per label: {dark:?} {bright:?}"
+    );
     let (dark, bright) = (dark[0], bright[0]);
     let px = dark.width() / 96.0;
     assert!((dark.height() / px - 64.0).abs() < 0.5, "{dark:?}");
@@ -81,7 +89,10 @@ fn labels_pictures_boxes_and_markdown_are_drawn_and_a_picture_enlarges() {
         (bright.width() / px, 75.0),
         (bright.height() / px, 50.0),
     ] {
-        assert!((got - want).abs() < 0.5, "bright box {bright:?} in {dark:?}: {got} px, want {want}");
+        assert!(
+            (got - want).abs() < 0.5,
+            "bright box {bright:?} in {dark:?}: {got} px, want {want}"
+        );
     }
 
     // A click enlarges the picture in a window; Escape closes it, and so does Close.
@@ -91,7 +102,10 @@ fn labels_pictures_boxes_and_markdown_are_drawn_and_a_picture_enlarges() {
     harness.get_by_label("96 x 64 px");
     harness.key_press(egui::Key::Escape);
     harness.run_steps(3);
-    assert!(harness.query_by_label("96 x 64 px").is_none(), "Escape closes the enlarged view");
+    assert!(
+        harness.query_by_label("96 x 64 px").is_none(),
+        "Escape closes the enlarged view"
+    );
     harness.get_by_label("Enlarge 3 x 3 checkerboard").click();
     harness.run_steps(3);
     harness.get_by_label("64 x 64 px");
