@@ -251,9 +251,18 @@ async fn the_generated_form_works_over_http_and_in_the_browser() {
         .send_keys("trip")
         .await
         .unwrap();
-    let editor = browser.client.find(Locator::Css("#in-points")).await.unwrap();
-    editor.clear().await.unwrap();
-    editor.send_keys(&points).await.unwrap();
+    // An array of records is a Dataframe grid: one row per point, one column per field.
+    assert_eq!(browser.count("#in-points thead th").await, 4, "#, lat, lon, remove");
+    while browser.count("#in-points tbody tr").await < 2 {
+        browser.click("#field-points .dataframe-add").await;
+    }
+    for (row, (lat, lon)) in [KARLSRUHE, BERLIN].into_iter().enumerate() {
+        for (col, value) in [lat, lon].into_iter().enumerate() {
+            let css = format!("#in-points [data-row=\"{row}\"][data-col=\"{col}\"]");
+            let cell = browser.client.find(Locator::Css(&css)).await.unwrap();
+            cell.send_keys(&value.to_string()).await.unwrap();
+        }
+    }
     browser.click("#submit").await;
     let shown = browser.wait_for_text("#out-km", "52").await;
     assert!(
