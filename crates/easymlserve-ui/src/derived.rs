@@ -77,6 +77,13 @@ where
         self
     }
 
+    /// [`DerivedUi::with_example`] for each of `examples`, in order.
+    #[must_use]
+    pub fn with_examples(mut self, examples: impl IntoIterator<Item = Example>) -> Self {
+        self.examples.extend(examples);
+        self
+    }
+
     /// The generated GUI of a service, titled and described by its info.
     pub fn for_service<S: Service<Request = Req, Response = Resp>>(service: &S) -> Self {
         let info = service.info();

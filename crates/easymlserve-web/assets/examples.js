@@ -65,7 +65,15 @@
       ctx.status(`Filled with “${example.label}”; press Submit.`);
       return;
     }
-    const response = await fetch(`examples/${index}/result`, { headers: ctx.headers() });
+    let response = await fetch(`examples/${index}/result`, { headers: ctx.headers() });
+    // 503: the server is still computing the examples (the model runs them one by one at start).
+    for (let tries = 0; response.status === 503 && tries < 240; tries++) {
+      if (button.getAttribute("aria-pressed") !== "true") return;
+      ctx.status(`Filled with “${example.label}”; its result is still being computed…`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      response = await fetch(`examples/${index}/result`, { headers: ctx.headers() });
+    }
+    if (button.getAttribute("aria-pressed") !== "true") return;
     if (!response.ok) {
       ctx.status(`Filled with “${example.label}”; press Submit (${(await ctx.readError(response)).error}).`);
       return;

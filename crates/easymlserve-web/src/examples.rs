@@ -159,11 +159,20 @@ async fn thumbnail(State(runner): State<Arc<UiRunner>>, Path(index): Path<usize>
 }
 
 /// The cached outputs of example `index`, as `/ui/submit` answers them; 404 `not_cached` when the
-/// server runs without `--cache-examples` or has not computed them yet.
+/// server runs without `--cache-examples`, 503 `not_ready` while they are still being computed.
 async fn result(State(runner): State<Arc<UiRunner>>, Path(index): Path<usize>) -> Result<Response, UiApiError> {
     example(&runner, index)?;
-    match runner.example_cache().get(index) {
+    let cache = runner.example_cache();
+    match cache.get(index) {
         Some(answer) => Ok(axum::Json(answer?).into_response()),
+        None if cache.enabled() => Err(UiApiError {
+            status: 503,
+            body: ErrorBody {
+                error: format!("the outputs of example {index} are still being computed"),
+                error_type: "not_ready".to_owned(),
+                field: None,
+            },
+        }),
         None => Err(not_found(
             "not_cached",
             format!("the outputs of example {index} are not cached (start the server with --cache-examples)"),
