@@ -10,6 +10,7 @@ pub mod baseline;
 pub mod data;
 pub mod envelope;
 pub mod evaluate;
+pub mod examples;
 pub mod metrics;
 pub mod onnx;
 pub mod postprocess;

@@ -25,6 +25,7 @@ pub fn cell_ui() -> CellUi {
          use their first channel). The U-Net finds every nucleus and colours it.",
     )
     .rename_output("response", "overlay")
+    .with_examples(crate::examples::shipped_images())
     .with_output(Output::number("count", "Number of cells").precision(0), |_, labels| {
         Ok(OutputValue::Number(report(labels)?["count"].as_f64().unwrap_or(0.0)))
     })

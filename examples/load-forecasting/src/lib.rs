@@ -5,6 +5,7 @@
 
 pub mod compact_forest;
 pub mod data;
+pub mod examples;
 pub mod fast_exp;
 pub mod features;
 pub mod generate;

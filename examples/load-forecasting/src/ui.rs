@@ -39,6 +39,7 @@ pub fn forecast_ui() -> ForecastUi {
     )
     .with_output(Output::table("scores", "Mean absolute error per model"), score_table)
     .with_output(Output::file("download", "Forecast CSV"), download)
+    .with_examples(crate::examples::sample_months())
 }
 
 /// Accuracy of one model over the hours where the measured load is known.

@@ -5,6 +5,7 @@ mod binary;
 mod browser;
 #[cfg(feature = "desktop")]
 mod desktop;
+mod examples;
 mod fuzz;
 mod onnx;
 mod progress;
