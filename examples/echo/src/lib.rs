@@ -1,13 +1,14 @@
 //! The echo service: the smallest complete easymlserve service, used by the quickstart, the tests and
 //! the benchmark. Run it with `cargo run -p echo`. It has no UI code: its GUI is generated from the
 //! request and response types below (labels and help from the doc comments, the slider's bounds and
-//! default from the attributes).
+//! default from the attributes, the two examples to click from the `example` attributes).
 
 use easymlserve::prelude::*;
 
 /// What to echo.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = EchoRequest::new("hello ", 3), example = EchoRequest::new("Karlsruhe! ", 2))]
 pub struct EchoRequest {
     /// The text to repeat.
     pub text: String,
@@ -19,6 +20,16 @@ pub struct EchoRequest {
 
 fn one() -> u32 {
     1
+}
+
+impl EchoRequest {
+    /// A request to repeat `text` `repeat` times.
+    pub fn new(text: &str, repeat: u32) -> Self {
+        Self {
+            text: text.to_owned(),
+            repeat,
+        }
+    }
 }
 
 /// The echoed text.
@@ -53,7 +64,8 @@ impl Service for Echo {
         true
     }
 
+    /// The first of the schema's examples, for `/docs` and the OpenAPI document.
     fn example_request(&self) -> Option<easymlserve::serde_json::Value> {
-        Some(easymlserve::serde_json::json!({"text": "hello ", "repeat": 3}))
+        easymlserve::serde_json::to_value(EchoRequest::new("hello ", 3)).ok()
     }
 }

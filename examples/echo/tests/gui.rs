@@ -49,3 +49,33 @@ async fn the_generated_gui_has_every_field_with_its_bounds_and_default() {
     browser.wait_for_text("#out-text", "abababab").await;
     browser.close().await;
 }
+
+/// Echo's two examples come from the `example` attributes of its request type: both are listed under
+/// the form, and with `--cache-examples` a click fills the text and the slider and shows the echo at
+/// once, with no submit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_texts_to_click_and_a_cached_click_shows_the_echo() {
+    let config = ServerConfig {
+        cache_examples: true,
+        ..Default::default()
+    };
+    let url = serve(Server::new(echo::Echo).config(config).with_generated_ui()).await;
+    let browser = Browser::start(1280, 1000).await;
+    browser.open_gui(&format!("{url}/ui/")).await;
+    assert_eq!(browser.count("#examples .example").await, 2);
+    let list = browser.text("#examples").await;
+    assert!(list.contains("hello") && list.contains("Karlsruhe!"), "{list:?}");
+
+    browser.click("#example-1").await;
+    browser.wait_for_text("#status", "computed at start").await;
+    assert_eq!(
+        browser.js("return document.getElementById('in-text').value").await,
+        "Karlsruhe! "
+    );
+    assert_eq!(
+        browser.js("return document.getElementById('in-repeat').value").await,
+        "2"
+    );
+    assert!(browser.text("#out-text").await.contains("Karlsruhe! Karlsruhe!"));
+    browser.close().await;
+}
