@@ -1,7 +1,7 @@
 //! `DesktopApp`: the state and the view of the desktop GUI, as a pure egui function (`ui`) that tests
 //! drive headless. Requests run on a background runtime; the window keeps drawing, shows a spinner and
 //! the elapsed time, and offers Cancel. A service that offers jobs gets its request as a job, shown
-//! with a progress bar, and Cancel cancels it there.
+//! with a progress bar, and Cancel cancels it there. The UI's examples are listed under the form.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,6 +11,7 @@ use easymlserve_client::Client;
 use easymlserve_core::ServiceCaller;
 use easymlserve_ui::{Completed, DynUi, OutputValues, RunError, UiSession};
 
+use crate::examples::ExampleList;
 use crate::inputs::{InputState, input_ui};
 use crate::job::{JobProgress, SharedProgress, cancel_job, lock, progress_ui, run_job};
 use crate::outputs::{OutputCache, output_ui};
@@ -46,6 +47,7 @@ pub struct DesktopApp {
     runtime: Arc<tokio::runtime::Runtime>,
     /// The service, when it is given instead of reached at `service_url` (in the same process).
     caller: Option<Arc<dyn ServiceCaller>>,
+    examples: ExampleList,
 }
 
 impl DesktopApp {
@@ -53,6 +55,7 @@ impl DesktopApp {
     pub fn new(ui: Arc<dyn DynUi>, service_url: impl Into<String>, api_key: Option<String>) -> Self {
         let session = UiSession::new(ui);
         let inputs = session.spec().inputs.iter().map(InputState::new).collect();
+        let examples = ExampleList::new(&session);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("easymlserve-desktop-net")
@@ -73,7 +76,16 @@ impl DesktopApp {
             pending: None,
             runtime,
             caller: None,
+            examples,
         }
+    }
+
+    /// Computes every example's outputs in the background once the window first draws, so a click on
+    /// one shows its result at once (the desktop's `--cache-examples`).
+    #[must_use]
+    pub fn cache_examples(mut self) -> Self {
+        self.examples.want_cache();
+        self
     }
 
     /// A window for `ui` that calls the service through `caller` (e.g. a server's state in the same
@@ -118,6 +130,20 @@ impl DesktopApp {
     /// Draws the whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.poll();
+        if self.examples.take_cache_wish() {
+            match self.caller() {
+                Ok(caller) => {
+                    let wake = ui.ctx().clone();
+                    let session = self.session.clone();
+                    self.examples
+                        .cache(session, caller, &self.runtime, move || wake.request_repaint());
+                }
+                Err(err) => self.banner = Some(format!("the examples cannot be computed: {err}")),
+            }
+        }
+        if let Some(index) = self.examples.awaited_and_ready() {
+            self.show_example_result(index);
+        }
         ui.horizontal(crate::theme::toggle_ui);
         self.settings_ui(ui);
         if let Some(banner) = &self.banner {
@@ -220,6 +246,31 @@ impl DesktopApp {
                 self.cancel();
             }
         }
+        if let Some(index) = self.examples.ui(ui) {
+            self.use_example(index);
+        }
+    }
+
+    /// Fills the form with example `index` (every input it names, files included); when its outputs
+    /// were computed at start, shows them too.
+    pub fn use_example(&mut self, index: usize) {
+        if index >= self.session.examples().len() {
+            return;
+        }
+        self.errors.clear();
+        self.banner = None;
+        crate::examples::fill(&self.session, index, &mut self.inputs, &mut self.errors);
+        self.show_example_result(index);
+    }
+
+    /// Shows the outputs of example `index` computed at start, or says what to do instead.
+    fn show_example_result(&mut self, index: usize) {
+        let (status, outputs) = self.examples.outcome(index);
+        if let Some(outputs) = outputs {
+            self.cache.clear();
+            self.outputs = outputs;
+        }
+        self.status = status;
     }
 
     fn outputs_ui(&mut self, ui: &mut egui::Ui) {

@@ -33,6 +33,25 @@ impl DataframeState {
         Self { rows, focus: None }
     }
 
+    /// The grid of a JSON text as an example gives it: an array of rows, each an array of cells in
+    /// column order or an object of cells by column name.
+    pub fn from_json(columns: &[Column], text: &str) -> Result<Self, String> {
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| format!("the example's table is not a JSON array of rows: {e}"))?;
+        let rows: Vec<Vec<serde_json::Value>> = rows
+            .into_iter()
+            .map(|row| match row {
+                serde_json::Value::Array(cells) => cells,
+                serde_json::Value::Object(mut cells) => columns
+                    .iter()
+                    .map(|c| cells.remove(&c.name).unwrap_or(serde_json::Value::Null))
+                    .collect(),
+                other => vec![other],
+            })
+            .collect();
+        Ok(Self::new(columns, &rows))
+    }
+
     /// The rows as the web page sends them.
     pub fn to_raw(&self) -> RawInput {
         RawInput::Text(vec![serde_json::to_string(&self.rows).unwrap_or_default()])
@@ -143,5 +162,23 @@ fn type_name(kind: ColumnType) -> &'static str {
         ColumnType::Integer => "integer",
         ColumnType::Text => "text",
         ColumnType::Bool => "true/false",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn an_examples_table_fills_the_grid_from_rows_or_records() {
+        let columns = [Column::text("day"), Column::number("load")];
+        let rows = DataframeState::from_json(&columns, r#"[["Mon", 4.5], ["Tue", null]]"#).unwrap();
+        assert_eq!(rows.rows, [["Mon", "4.5"], ["Tue", ""]]);
+        let records = DataframeState::from_json(&columns, r#"[{"load": 3, "day": "Wed"}]"#).unwrap();
+        assert_eq!(records.rows, [["Wed", "3"]]);
+        let err = DataframeState::from_json(&columns, "Mon,4.5").err().unwrap();
+        assert!(err.contains("not a JSON array of rows"), "{err}");
     }
 }

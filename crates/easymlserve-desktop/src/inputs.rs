@@ -90,6 +90,37 @@ impl InputState {
             (Self::Dataframe(grid), _) => grid.to_raw(),
         }
     }
+
+    /// The state that sends `raw` (an example's value for `input`): the inverse of `to_raw`. A file is
+    /// parsed for its preview as if it had been loaded; a value that does not fit says so.
+    pub fn from_raw(input: &Input, raw: &RawInput) -> Result<Self, String> {
+        let mut state = Self::new(input);
+        let first = |texts: &[String]| texts.first().cloned().unwrap_or_default();
+        match (&mut state, raw, &input.kind) {
+            (_, RawInput::Absent, _) => {}
+            (Self::Text(s) | Self::Number(s) | Self::Choice(s), RawInput::Text(texts), _) => *s = first(texts),
+            (Self::Range(x), RawInput::Text(texts), _) => {
+                let text = first(texts);
+                *x = text.trim().parse().map_err(|_| format!("`{text}` is not a number"))?;
+            }
+            (Self::Check(on), RawInput::Text(texts), _) => {
+                *on = ["true", "on", "1", "yes"].contains(&first(texts).trim());
+            }
+            (Self::Choices(picked), RawInput::Text(texts), InputKind::MultipleChoice { choices, .. }) => {
+                *picked = choices.iter().map(|c| texts.contains(c)).collect();
+            }
+            (Self::Dataframe(grid), RawInput::Text(texts), InputKind::Dataframe { columns, .. }) => {
+                *grid = crate::dataframe::DataframeState::from_json(columns, &first(texts))?;
+            }
+            (Self::File(file), RawInput::File(value), _) => {
+                file.preview = Some(preview_of(input, value.clone())?);
+                file.path.clone_from(&value.name);
+                file.loaded = Some(value.clone());
+            }
+            _ => return Err(format!("the example's value does not fit the input `{}`", input.name)),
+        }
+        Ok(state)
+    }
 }
 
 /// Reads the file at `path` for `input` and parses it for a preview; the error names the problem.
@@ -99,7 +130,14 @@ pub(crate) fn load_file(input: &Input, path: &str) -> Result<(FileValue, Preview
         .file_name()
         .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
     let file = FileValue { name, bytes };
-    let parsed = easymlserve_ui::Preview::parse(input, RawInput::File(file.clone())).map_err(|e| e.message)?;
+    let preview = preview_of(input, file.clone())?;
+    Ok((file, preview))
+}
+
+/// Parses `file` for `input` as the server would, for the preview drawn under the input.
+fn preview_of(input: &Input, file: FileValue) -> Result<Preview, String> {
+    let (name, size) = (file.name.clone(), file.bytes.len());
+    let parsed = easymlserve_ui::Preview::parse(input, RawInput::File(file)).map_err(|e| e.message)?;
     let preview = match parsed {
         Some(easymlserve_ui::Preview::Image { image, detail }) => Preview::Image {
             image: crate::outputs::decode_png(&image.png).ok_or("the preview cannot be drawn")?,
@@ -110,9 +148,9 @@ pub(crate) fn load_file(input: &Input, path: &str) -> Result<(FileValue, Preview
         Some(easymlserve_ui::Preview::TimeSeries { plot, rows }) => Preview::Series { plot, rows },
         Some(easymlserve_ui::Preview::Audio { detail }) => Preview::Info(detail),
         Some(easymlserve_ui::Preview::File { name, size }) => Preview::Info(format!("{name}, {size} bytes")),
-        None => Preview::Info(format!("{}, {} bytes", file.name, file.bytes.len())),
+        None => Preview::Info(format!("{name}, {size} bytes")),
     };
-    Ok((file, preview))
+    Ok(preview)
 }
 
 /// Draws one input; returns a message when a file was chosen or failed to load (for the field error).

@@ -8,6 +8,7 @@
 
 mod app;
 mod dataframe;
+mod examples;
 mod inputs;
 mod job;
 mod media;

@@ -27,6 +27,7 @@ pub struct DesktopUi {
     service_url: Option<String>,
     api_key: Option<String>,
     title: String,
+    cache_examples: bool,
 }
 
 impl DesktopUi {
@@ -46,6 +47,8 @@ impl DesktopUi {
             service_url: std::env::var("EASYMLSERVE_URL").ok().filter(|u| !u.is_empty()),
             api_key: std::env::var("EASYMLSERVE_API_KEY").ok().filter(|k| !k.is_empty()),
             title: "easymlserve".to_owned(),
+            cache_examples: std::env::var("EASYMLSERVE_CACHE_EXAMPLES")
+                .is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")),
         }
     }
 
@@ -60,6 +63,14 @@ impl DesktopUi {
     #[must_use]
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// Computes the examples' outputs when the window opens, so a click on one shows its result at
+    /// once (also set by `EASYMLSERVE_CACHE_EXAMPLES`, as for the server's `--cache-examples`).
+    #[must_use]
+    pub fn cache_examples(mut self) -> Self {
+        self.cache_examples = true;
         self
     }
 
@@ -80,7 +91,8 @@ impl DesktopUi {
             Ok::<_, DesktopError>(client.spec().await?)
         };
         let ui = runtime.block_on(self.source.resolve(fetch_spec))?;
-        Ok(DesktopApp::new(ui, url, self.api_key))
+        let app = DesktopApp::new(ui, url, self.api_key);
+        Ok(if self.cache_examples { app.cache_examples() } else { app })
     }
 
     /// Opens the window and runs until it is closed.
