@@ -1,5 +1,6 @@
 //! Test helpers shared by the easymlserve crates and examples, so every GUI test drives the browser and
-//! starts servers the same way: [`Browser`] (headless Chromium) and [`serve`] (a server on 127.0.0.1:0).
+//! starts servers the same way: [`Browser`] (headless Chromium), [`serve`] (a server on 127.0.0.1:0)
+//! and [`desktop_light_and_dark`] (pictures of a desktop window, drawn by [`raster`] with no GPU).
 //! Tests of several processes get guards that kill what they started on drop, also on panic:
 //! [`Redis`] (a real `redis-server`), [`Replica`] (a server process) and [`Nginx`] (a load balancer
 //! in front of replicas); their processes also get SIGKILL when the test's thread ends, so a test
@@ -8,7 +9,9 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // test helpers fail loudly, with a message
 
 mod browser;
+mod desktop_shots;
 mod nginx;
+pub mod raster;
 mod redis;
 mod replica;
 mod screenshots;
@@ -21,6 +24,7 @@ use std::time::Duration;
 use easymlserve_server::Server;
 
 pub use browser::Browser;
+pub use desktop_shots::desktop_light_and_dark;
 pub use nginx::Nginx;
 pub use redis::Redis;
 pub use replica::Replica;

@@ -13,10 +13,10 @@ use crate::Browser;
 const MAX_HEIGHT: u32 = 2200;
 
 /// A decoded screenshot: 8-bit RGB, row by row.
-struct Picture {
-    width: u32,
-    height: u32,
-    rgb: Vec<u8>,
+pub(crate) struct Picture {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
 }
 
 impl Picture {
@@ -40,7 +40,7 @@ impl Picture {
     }
 
     /// Mean luma (Rec. 601 weights), 0 black to 255 white.
-    fn mean_luma(&self) -> f64 {
+    pub fn mean_luma(&self) -> f64 {
         let sum: f64 = self
             .rgb
             .chunks_exact(3)
@@ -50,7 +50,7 @@ impl Picture {
     }
 
     /// The same pixels as an RGB PNG at the encoder's best compression (Chromium's are RGBA, fast).
-    fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let mut encoder = png::Encoder::new(&mut out, self.width, self.height);
         encoder.set_color(png::ColorType::Rgb);
