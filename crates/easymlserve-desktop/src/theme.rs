@@ -84,7 +84,9 @@ pub(crate) fn visuals(theme: Theme) -> Visuals {
     for state in [&mut w.inactive, &mut w.hovered, &mut w.active, &mut w.open] {
         state.fg_stroke = Stroke::new(state.fg_stroke.width, p.text);
     }
-    w.inactive.bg_fill = p.panel;
+    // `bg_fill` is a slider's rail and a checkbox's box: the line colour, or they vanish into the
+    // panel (the window's pictures showed sliders with no rail); buttons use `weak_bg_fill`.
+    w.inactive.bg_fill = p.line;
     w.inactive.weak_bg_fill = p.panel;
     w.inactive.bg_stroke = Stroke::new(1.0, p.border);
     for state in [&mut w.hovered, &mut w.active, &mut w.open] {
