@@ -11,6 +11,7 @@ use easymlserve_client::Client;
 use easymlserve_core::ServiceCaller;
 use easymlserve_ui::{Completed, DynUi, OutputValues, RunError, UiSession};
 
+use crate::api_panel::ApiPanel;
 use crate::examples::ExampleList;
 use crate::inputs::{InputState, input_ui};
 use crate::job::{JobProgress, SharedProgress, cancel_job, lock, progress_ui, run_job};
@@ -48,6 +49,9 @@ pub struct DesktopApp {
     /// The service, when it is given instead of reached at `service_url` (in the same process).
     caller: Option<Arc<dyn ServiceCaller>>,
     examples: ExampleList,
+    /// The request of the last answer, for "Use via API" (none for an example computed at start).
+    last_request: Option<serde_json::Value>,
+    api_panel: ApiPanel,
 }
 
 impl DesktopApp {
@@ -77,6 +81,8 @@ impl DesktopApp {
             runtime,
             caller: None,
             examples,
+            last_request: None,
+            api_panel: ApiPanel::default(),
         }
     }
 
@@ -269,6 +275,7 @@ impl DesktopApp {
         if let Some(outputs) = outputs {
             self.cache.clear();
             self.outputs = outputs;
+            self.last_request = None;
         }
         self.status = status;
     }
@@ -279,6 +286,11 @@ impl DesktopApp {
                 output_ui(ui, output, self.outputs.get(&output.name), &mut self.cache)
             });
             ui.add_space(12.0);
+        }
+        // Over REST only: a service given in process has no URL to send to.
+        if let (Some(request), None) = (&self.last_request, &self.caller) {
+            let with_key = !self.api_key.trim().is_empty();
+            self.api_panel.ui(ui, &self.service_url, request, with_key);
         }
     }
 
@@ -374,6 +386,7 @@ impl DesktopApp {
             Ok(done) => {
                 self.cache.clear();
                 self.outputs = done.outputs;
+                self.last_request = Some(done.request);
                 self.status = format!("Done in {elapsed:.2} s.");
             }
             Err(RunError::Service(err)) if err.body.error_type == "canceled" => {

@@ -5,7 +5,9 @@
 //! changing that one line. [`DesktopApp::ui`] is a pure egui view that tests drive headless with
 //! egui_kittest; requests run on a background thread so the window never freezes. When the service
 //! offers jobs, a request runs as one, with a progress bar, the queue position, an ETA and Cancel.
+//! After an answer, "Use via API" shows the request just sent as curl, Python, JavaScript and Rust.
 
+mod api_panel;
 mod app;
 mod dataframe;
 mod examples;
@@ -19,6 +21,7 @@ mod runner;
 mod theme;
 mod time_axis;
 
+pub use api_panel::{KEY_PLACEHOLDER, Language, snippet};
 pub use app::DesktopApp;
 pub use job::JobProgress;
 pub use runner::{DesktopError, DesktopUi};
